@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Module map (one module per concern; see each module's header comment):
+/// - `CSQLite`, `CXXHash`: system libraries (libsqlite3, libxxhash).
+/// - `CPosix`: the GNU calls Swift's Glibc module hides (spawn chdir, pipe2, FICLONE).
+/// - `LTOHash`: XXH3-128 digests and the framed hasher behind every cache key.
+/// - `LTOWire`: the wire protocol between `ltoc` and `ltod` (frames, messages, socket I/O).
+/// - `LTOProcess`: spawning and waiting for programs with exact argv, env and cwd.
+/// - `LTOObject`: reading ELF objects and GCC's `.gnu.lto_*` sections (pure parsing).
+/// - `LTOCache`: the content-addressed SQLite cache store.
+/// - `LTOGCC`: GCC backend logic: command lines, partitions, cache keys (no I/O).
+/// - `LTODaemon`: the server: sessions, scheduler, statistics.
+/// - `SyntheticC`: the generator of synthetic multi-file C programs for tests and benchmarks.
+/// - `ltod`, `ltoc`: the daemon and the Foundation-free client shim.
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "ltod",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ltod", targets: ["ltod"]),
+        .executable(name: "ltoc", targets: ["ltoc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .target(name: "LTOHash", dependencies: ["CXXHash"], swiftSettings: strict),
+        .target(name: "LTOWire", swiftSettings: strict),
+        .target(name: "CPosix"),
+        .target(name: "LTOProcess", dependencies: ["CPosix"], swiftSettings: strict),
+        .target(name: "LTOObject", dependencies: ["LTOHash"], swiftSettings: strict),
+        .target(name: "LTOCache", dependencies: ["CSQLite", "LTOHash"], swiftSettings: strict),
+        .target(name: "LTOGCC", dependencies: ["LTOHash"], swiftSettings: strict),
+        .target(
+            name: "LTODaemon",
+            dependencies: [
+                "CPosix", "LTOWire", "LTOProcess", "LTOObject", "LTOCache", "LTOGCC", "LTOHash",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(name: "SyntheticC", swiftSettings: strict),
+        .executableTarget(
+            name: "ltod",
+            dependencies: ["LTODaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "ltoc",
+            dependencies: ["LTOWire", "LTOProcess", "LTOGCC"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+        .executableTarget(
+            name: "cache-stress", dependencies: ["LTOCache", "LTOHash"], path: "Tests/CacheStress",
+            swiftSettings: strict),
+        .testTarget(name: "LTOHashTests", dependencies: ["LTOHash"], swiftSettings: strict),
+        .testTarget(name: "LTOWireTests", dependencies: ["LTOWire"], swiftSettings: strict),
+        .testTarget(name: "LTOObjectTests", dependencies: ["LTOObject", "LTOHash"], swiftSettings: strict),
+        .testTarget(name: "LTOCacheTests", dependencies: ["LTOCache", "LTOHash"], swiftSettings: strict),
+        .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC"], swiftSettings: strict),
+        .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["SyntheticC", "LTOWire"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,17 @@
+#define _GNU_SOURCE
+#include "CPosix.h"
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/fs.h>
+
+int ltod_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *dir) {
+    return posix_spawn_file_actions_addchdir_np(actions, dir);
+}
+
+int ltod_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int ltod_reflink(int dst_fd, int src_fd) { return ioctl(dst_fd, FICLONE, src_fd); }
+
+int ltod_accept_cloexec(int listen_fd) { return accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC); }

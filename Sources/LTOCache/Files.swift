@@ -1,0 +1,159 @@
+import Glibc
+
+/// A failed system call's errno, captured at the point of failure.
+struct Errno: Error {
+    let code: Int32
+    init(_ code: Int32 = errno) { self.code = code }
+}
+
+/// A regular file opened read-only and mapped into memory (empty files are not mapped).
+/// Cache payloads are never modified in place, so the mapping is stable while it is verified and copied.
+final class MappedFile {
+    let descriptor: Int32
+    let bytes: UnsafeRawBufferPointer
+
+    /// With `followSymlinks: false` a symlink at `path` fails with ELOOP. Anything but a
+    /// regular file fails with EINVAL; O_NONBLOCK keeps a planted FIFO from blocking the open.
+    init(path: String, followSymlinks: Bool) throws(Errno) {
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followSymlinks ? 0 : O_NOFOLLOW)
+        let fd = open(path, flags)
+        guard fd >= 0 else { throw Errno() }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { let error = Errno(); close(fd); throw error }
+        guard info.st_mode & S_IFMT == S_IFREG else { close(fd); throw Errno(EINVAL) }
+        let size = Int(info.st_size)
+        var base: UnsafeMutableRawPointer?
+        if size > 0 {
+            let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+            guard mapped != MAP_FAILED else { let error = Errno(); close(fd); throw error }
+            base = mapped
+        }
+        descriptor = fd
+        bytes = UnsafeRawBufferPointer(start: base, count: size)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        close(descriptor)
+    }
+
+    /// Copies the whole file into `fd`: a reflink (FICLONE) where the filesystem shares
+    /// extents, else plain writes from the mapping.
+    func copy(to fd: Int32) throws(Errno) {
+        if ioctl(fd, ficlone, descriptor) == 0 { return }
+        try writeAll(bytes, to: fd)
+    }
+}
+
+/// `_IOW(0x94, 9, int)` from <linux/fs.h>.
+private let ficlone: UInt = 0x4004_9409
+
+func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) throws(Errno) {
+    var offset = 0
+    while offset < bytes.count {
+        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if written < 0 {
+            guard errno == EINTR else { throw Errno() }
+            continue
+        }
+        offset += written
+    }
+}
+
+func writeAll(_ bytes: [UInt8], to fd: Int32) throws(Errno) {
+    let failure: Errno? = bytes.withUnsafeBytes { raw in
+        do throws(Errno) { try writeAll(raw, to: fd) } catch { return error }
+        return nil
+    }
+    if let failure { throw failure }
+}
+
+/// Creates a new file at `path` with exactly `mode`, never following or reusing anything
+/// already there (O_EXCL | O_NOFOLLOW), lets `fill` write it, and closes it.
+/// On any failure the file is removed again.
+func createFile(at path: String, mode: mode_t, _ fill: (Int32) throws(Errno) -> Void) throws(Errno) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw Errno() }
+    do throws(Errno) {
+        guard fchmod(fd, mode) == 0 else { throw Errno() }
+        try fill(fd)
+    } catch {
+        close(fd)
+        unlink(path)
+        throw error
+    }
+    guard close(fd) == 0 else {
+        let error = Errno()
+        unlink(path)
+        throw error
+    }
+}
+
+func syncFile(_ fd: Int32) throws(Errno) {
+    guard fsync(fd) == 0 else { throw Errno() }
+}
+
+/// Makes a rename or unlink in `path` durable.
+func syncDirectory(_ path: String) throws(Errno) {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { throw Errno() }
+    defer { close(fd) }
+    try syncFile(fd)
+}
+
+/// `mkdir -p` with mode 0700 for every directory it creates.
+func makeDirectories(_ path: String) throws(Errno) {
+    if mkdir(path, 0o700) == 0 { return }
+    switch errno {
+    case EEXIST:
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw Errno() }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw Errno(ENOTDIR) }
+    case ENOENT:
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { throw Errno(ENOENT) }
+        try makeDirectories(String(path[..<slash]))
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw Errno() }
+    default:
+        throw Errno()
+    }
+}
+
+/// Removes a file; a file that is already gone is fine (another process may have removed it).
+func removeFile(_ path: String) {
+    unlink(path)
+}
+
+/// Names in a directory, without "." and ".."; empty if it cannot be read.
+func directoryEntries(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// Seconds since the Unix epoch.
+func currentTime() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// An exclusive flock on a lock file, held until the object is released.
+final class FileLock {
+    private let descriptor: Int32
+
+    init(path: String) throws(Errno) {
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Errno() }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { let error = Errno(); close(fd); throw error }
+        }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+}

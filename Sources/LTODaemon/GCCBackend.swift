@@ -1,0 +1,271 @@
+import Foundation
+import LTOCache
+import LTOGCC
+import LTOHash
+import LTOObject
+import LTOProcess
+import LTOWire
+import Logging
+import Synchronization
+
+/// Errors of the GCC backend, phrased for the user whose link they affect.
+enum BackendError: Error, CustomStringConvertible {
+    case notFromWrapper
+    case compilerProbe(String, String)
+    case unreadablePartition(String)
+
+    var description: String {
+        switch self {
+        case .notFromWrapper: return "driver request without LTOD_DRIVER: ltoc must be started by ltod's lto-wrapper"
+        case .compilerProbe(let driver, let option): return "\(driver) \(option) failed; is this a working GCC driver?"
+        case .unreadablePartition(let path): return "cannot read LTRANS partition \(path)"
+        }
+    }
+}
+
+/// The daemon side of GCC's WHOPR pipeline: runs WPA with the real driver, keys each
+/// partition, and answers LTRANS requests from the cache or by running the real LTRANS.
+final class GCCBackend: Sendable {
+    let store: CacheStore
+    let scheduler: Scheduler
+    let stats: Statistics
+    let configuration: Configuration
+    let tempDirectory: String
+    let log: Logger
+    let compilers = CompilerIdentity()
+    let inflight = InFlight()
+    let sessions = Mutex<[String: LinkSession]>([:])
+    let lastLinks = Mutex<[String: LinkSession]>([:])
+    let objects: ObjectMemo
+
+    init(store: CacheStore, scheduler: Scheduler, stats: Statistics, configuration: Configuration, log: Logger) {
+        self.store = store
+        self.scheduler = scheduler
+        self.stats = stats
+        self.configuration = configuration
+        self.log = log
+        tempDirectory = configuration.cacheDirectory + "/tmp"
+        objects = ObjectMemo(stats: stats)
+        try? FileManager.default.createDirectory(atPath: tempDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    // MARK: Sessions
+
+    func openSession(_ wrapper: Invocation) -> Reply {
+        let id = UUID().uuidString
+        let session = LinkSession(id: id, target: linkTarget(collectOptions: wrapper.env("COLLECT_GCC_OPTIONS"), directory: wrapper.cwd),
+                                  directory: wrapper.cwd)
+        sessions.withLock { $0[id] = session }
+        stats.add("sessions.total")
+        objects.scan(wrapperArguments: Array(wrapper.argv.dropFirst()), directory: wrapper.cwd)
+        log.debug("session opened", metadata: ["session": "\(id)", "target": "\(session.target)"])
+        return .session(id: id, partitionOption: configuration.partition.option ?? "")
+    }
+
+    func closeSession(id: String, status: Int32) -> Reply {
+        guard let session = sessions.withLock({ $0.removeValue(forKey: id) }) else { return .output(exitStatus: 0, stdout: [], stderr: []) }
+        session.finish(status: status)
+        lastLinks.withLock { $0[session.target] = session }
+        let s = session.snapshot
+        log.info("link finished", metadata: [
+            "target": "\(session.target)", "status": "\(status)",
+            "reused": "\(s.outcomes.filter { $0.kind == .reused }.count)",
+            "rebuilt": "\(s.outcomes.filter { $0.kind == .rebuilt }.count)",
+        ])
+        return .output(exitStatus: 0, stdout: [], stderr: [])
+    }
+
+    // MARK: Driver requests
+
+    func compile(sessionID: String, _ inv: Invocation) -> Reply {
+        guard let driver = inv.env("LTOD_DRIVER"), !driver.isEmpty else { return .failure(BackendError.notFromWrapper.description) }
+        let session = sessions.withLock { $0[sessionID] }
+            ?? LinkSession(id: sessionID, target: "(unknown)", directory: inv.cwd)
+        let job = DriverJob(driver: driver, invocation: inv)
+        do {
+            switch DriverCommand.classify(job.arguments) {
+            case .wpa(let wpa): return try runWPA(wpa, job: job, session: session)
+            case .ltrans(let ltrans): return try runLTRANS(ltrans, job: job, session: session)
+            case .other: return try job.run(in: tempDirectory, scheduler: scheduler).reply
+            }
+        } catch {
+            return .failure("\(error)")
+        }
+    }
+
+    private func runWPA(_ wpa: WPACommand, job: DriverJob, session: LinkSession) throws -> Reply {
+        let result = try job.run(in: tempDirectory, scheduler: scheduler)
+        stats.add(["wpa.runs": 1, "wpa.seconds": result.seconds, "wpa.failures": result.status.succeeded ? 0 : 1])
+        guard result.status.succeeded,
+              let text = readText(job.absolute(wpa.outputList)),
+              let entries = LTRANSListEntry.parse(text)
+        else { return result.reply }
+        var records: [PartitionRecord] = []
+        for (index, entry) in entries.enumerated() where !entry.passThrough {
+            let path = job.absolute(entry.path)
+            guard let bytes = readBytes(path) else { continue }
+            let (digest, form) = partitionDigest(bytes)
+            records.append(PartitionRecord(index: index, path: path, stamp: FileStamp(path: path), digest: digest, form: form))
+            if configuration.prefetch { prefetch(wpa: wpa, index: index, entry: entry.path, bytes: bytes, digest: (digest, form), job: job, session: session) }
+        }
+        session.recordWPA(partitions: records, seconds: result.seconds)
+        return result.reply
+    }
+
+    private func runLTRANS(_ cmd: LTRANSCommand, job: DriverJob, session: LinkSession) throws -> Reply {
+        if let reason = cmd.uncacheableReason {
+            stats.add("ltrans.uncacheable")
+            let result = try job.run(in: tempDirectory, scheduler: scheduler)
+            session.record(LTRANSOutcome(index: nil, key: nil, kind: .uncached, seconds: result.seconds, reason: reason))
+            return result.reply
+        }
+        let input = job.absolute(cmd.input)
+        let partition = try currentPartition(input, session: session)
+        let key = try self.key(for: cmd, job: job, partition: (partition.digest, partition.form))
+        let output = job.absolute(cmd.output)
+        // A prefetch or another link may be building this very key: wait for it, then reuse.
+        _ = inflight.waitIfRunning(key)
+        if let reply = reuse(key, output: output, session: session, index: partition.index) { return reply }
+        if inflight.begin(key) {
+            return try build(job: job, key: key, output: output, session: session, index: partition.index, owned: true)
+        }
+        _ = inflight.waitIfRunning(key)
+        if let reply = reuse(key, output: output, session: session, index: partition.index) { return reply }
+        return try build(job: job, key: key, output: output, session: session, index: partition.index, owned: false)
+    }
+
+    /// Answers from the cache if it can: the object is placed at `output` (a private copy).
+    private func reuse(_ key: Digest, output: String, session: LinkSession, index: Int?) -> Reply? {
+        guard let hit = try? store.retrieve(CacheKey(key), to: output) else { return nil }
+        if session.wasPrefetched(key) {
+            session.record(LTRANSOutcome(index: index, key: key, kind: .rebuilt, seconds: hit.buildSeconds, reason: "new key (built ahead by prefetch)"))
+            stats.add(["ltrans.rebuilt": 1, "cache.misses": 1])
+        } else {
+            session.record(LTRANSOutcome(index: index, key: key, kind: .reused, seconds: hit.buildSeconds, reason: "cache hit"))
+            stats.add(["ltrans.reused": 1, "cache.hits": 1, "ltrans.seconds_saved": hit.buildSeconds])
+        }
+        return .output(exitStatus: 0, stdout: [], stderr: [])
+    }
+
+    private func build(job: DriverJob, key: Digest, output: String, session: LinkSession, index: Int?, owned: Bool) throws -> Reply {
+        defer { if owned { inflight.finish(key) } }
+        let result = try job.run(in: tempDirectory, scheduler: scheduler)
+        stats.add(["ltrans.rebuilt": 1, "cache.misses": 1, "ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
+        session.record(LTRANSOutcome(index: index, key: key, kind: .rebuilt, seconds: result.seconds, reason: "new key"))
+        if result.status.succeeded { storeResult(key, output: output, result: result, target: session.target) }
+        return result.reply
+    }
+
+    /// Stores a finished LTRANS object. Jobs that printed diagnostics are not stored, so
+    /// their warnings are shown again on every link rather than lost on a hit.
+    private func storeResult(_ key: Digest, output: String, result: ProcessResult, target: String) {
+        guard result.stderr.isEmpty, result.stdout.isEmpty else { return }
+        do {
+            try store.store(CacheKey(key), from: output, buildSeconds: result.seconds, target: target)
+        } catch {
+            stats.add("cache.store_failures")
+            log.warning("not cached: \(error)")
+        }
+    }
+
+    // MARK: Prefetch
+
+    /// Starts the LTRANS job lto-wrapper is about to ask for, when its key misses.
+    /// It runs on a private copy of the partition's bytes (the ones the key was computed
+    /// from), so nothing lto-wrapper does to its files can make the stored object stale.
+    private func prefetch(wpa: WPACommand, index: Int, entry: String, bytes: [UInt8], digest: (Digest, PartitionForm),
+                          job: DriverJob, session: LinkSession) {
+        guard let predicted = wpa.predictedLTRANS(index: index, input: entry), predicted.uncacheableReason == nil,
+              let key = try? key(for: predicted, job: job, partition: digest),
+              !store.contains(CacheKey(key)), inflight.begin(key)
+        else { return }
+        session.markPrefetched(key)
+        stats.add("ltrans.prefetched")
+        let privateBase = tempDirectory + "/prefetch-\(key)"
+        Thread.detachNewThread { [self] in
+            defer {
+                inflight.finish(key)
+                unlink(privateBase + ".o")
+                unlink(privateBase + ".ltrans.o")
+            }
+            guard FileManager.default.createFile(atPath: privateBase + ".o", contents: Data(bytes)) else { return }
+            var args = predicted.args
+            args[args.count - 1] = privateBase + ".o"
+            args[args.count - 2] = privateBase + ".ltrans.o"
+            guard let result = try? job.with(arguments: args).run(in: tempDirectory, scheduler: scheduler) else { return }
+            stats.add(["ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
+            if result.status.succeeded { storeResult(key, output: privateBase + ".ltrans.o", result: result, target: session.target) }
+        }
+    }
+
+    // MARK: Keys
+
+    private func currentPartition(_ path: String, session: LinkSession) throws -> (digest: Digest, form: PartitionForm, index: Int?) {
+        if let known = session.partition(at: path), let stamp = known.stamp, FileStamp(path: path) == stamp {
+            return (known.digest, known.form, known.index)
+        }
+        guard let bytes = readBytes(path) else { throw BackendError.unreadablePartition(path) }
+        let (digest, form) = partitionDigest(bytes)
+        return (digest, form, nil)
+    }
+
+    private func key(for cmd: LTRANSCommand, job: DriverJob, partition: (Digest, PartitionForm)) throws -> Digest {
+        let compiler = try compilers.facts(driver: job.driver, environment: job.environment, args: cmd.args)
+        var env: [String: String] = [:]
+        for name in LTRANSKeyInputs.environmentNames { env[name] = lookup(name, in: job.environment) }
+        if partition.1 == .raw { stats.add("ltrans.raw_keys") }
+        let key = LTRANSKeyInputs(compiler: compiler, arguments: cmd.keyArguments, directory: job.invocation.cwd,
+                                  environment: env, partition: partition.0, partitionForm: partition.1).key
+        log.debug("LTRANS key", metadata: ["key": "\(key)", "partition": "\(partition.0) (\(partition.1.rawValue))",
+                                           "compiler": "\(compiler.joined(separator: " "))", "arguments": "\(cmd.keyArguments.joined(separator: " "))"])
+        return key
+    }
+
+    private func partitionDigest(_ bytes: [UInt8]) -> (Digest, PartitionForm) {
+        if let d = normalizedPartitionDigest(of: bytes) { return (d, .normalized) }
+        return (Digest.of(bytes), .raw)
+    }
+}
+
+/// One driver invocation to run for a client: the real driver, the client's
+/// environment with ltod's own variables removed, its directory and arguments.
+struct DriverJob: Sendable {
+    let driver: String
+    let invocation: Invocation
+    let environment: [String]
+    let rawArguments: [String]
+    /// Arguments with response files expanded (what GCC itself will see).
+    let arguments: [String]
+
+    init(driver: String, invocation: Invocation) {
+        self.driver = driver
+        self.invocation = invocation
+        environment = invocation.environment.filter { !$0.hasPrefix("LTOD_DRIVER=") && !$0.hasPrefix("LTOD_SESSION=") && !$0.hasPrefix("COLLECT_GCC=") }
+            + ["COLLECT_GCC=\(driver)"]
+        rawArguments = Array(invocation.argv.dropFirst())
+        let cwd = invocation.cwd
+        arguments = ResponseFile.expand(rawArguments) { readText($0.hasPrefix("/") ? $0 : cwd + "/" + $0) }
+    }
+
+    private init(copy: DriverJob, arguments: [String]) {
+        driver = copy.driver
+        invocation = copy.invocation
+        environment = copy.environment
+        rawArguments = arguments
+        self.arguments = arguments
+    }
+
+    func with(arguments: [String]) -> DriverJob { DriverJob(copy: self, arguments: arguments) }
+
+    func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : invocation.cwd + "/" + path }
+
+    /// Runs the real driver, exactly as lto-wrapper asked, on a scheduler slot.
+    func run(in tempDirectory: String, scheduler: Scheduler) throws -> ProcessResult {
+        let cmd = Command(executable: driver, argv: [driver] + rawArguments, environment: environment, directory: invocation.cwd)
+        return try scheduler.withSlot { try runCaptured(cmd, tempDirectory: tempDirectory) }
+    }
+}
+
+extension ProcessResult {
+    var reply: Reply { .output(exitStatus: status.code, stdout: stdout, stderr: stderr) }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import LTOGCC
+import LTOHash
+import Synchronization
+
+/// Identity of a file's current contents as the filesystem sees it; a change means re-read.
+struct FileStamp: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    let mtimeNanos: Int64
+
+    init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        mtimeNanos = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+    }
+}
+
+/// A WPA partition as ltod saw it right after WPA wrote it.
+struct PartitionRecord: Sendable {
+    let index: Int
+    let path: String
+    let stamp: FileStamp?
+    let digest: Digest
+    let form: PartitionForm
+}
+
+/// What happened to one partition's LTRANS job in a link.
+struct LTRANSOutcome: Sendable {
+    enum Kind: String, Sendable { case reused, rebuilt, uncached }
+    let index: Int?
+    let key: Digest?
+    let kind: Kind
+    let seconds: Double
+    let reason: String
+}
+
+/// One link: from the wrapper's `openSession` to its `closeSession`.
+final class LinkSession: Sendable {
+    let id: String
+    let target: String
+    let directory: String
+    let started = Date()
+    private let state = Mutex(State())
+
+    struct State {
+        var partitions: [String: PartitionRecord] = [:]
+        var prefetched: Set<Digest> = []
+        var outcomes: [LTRANSOutcome] = []
+        var wpaSeconds = 0.0
+        var exitStatus: Int32?
+    }
+
+    init(id: String, target: String, directory: String) {
+        self.id = id
+        self.target = target
+        self.directory = directory
+    }
+
+    func recordWPA(partitions: [PartitionRecord], seconds: Double) {
+        state.withLock { s in
+            s.wpaSeconds += seconds
+            for p in partitions { s.partitions[p.path] = p }
+        }
+    }
+
+    func partition(at path: String) -> PartitionRecord? { state.withLock { $0.partitions[path] } }
+    func markPrefetched(_ key: Digest) { _ = state.withLock { $0.prefetched.insert(key) } }
+    func wasPrefetched(_ key: Digest) -> Bool { state.withLock { $0.prefetched.contains(key) } }
+    func record(_ outcome: LTRANSOutcome) { state.withLock { $0.outcomes.append(outcome) } }
+    func finish(status: Int32) { state.withLock { $0.exitStatus = status } }
+    var snapshot: State { state.withLock { $0 } }
+}
+
+/// The link target named by a wrapper invocation: the `-o` in COLLECT_GCC_OPTIONS
+/// (GCC's default `a.out` otherwise), made absolute against the link's directory.
+func linkTarget(collectOptions: String?, directory: String) -> String {
+    let options = ResponseFile.split(collectOptions ?? "")
+    var output = "a.out"
+    if let o = options.lastIndex(of: "-o"), o + 1 < options.count { output = options[o + 1] }
+    return output.hasPrefix("/") ? output : directory + "/" + output
+}

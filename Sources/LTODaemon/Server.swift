@@ -1,0 +1,105 @@
+import Foundation
+import LTOCache
+import LTOWire
+import Logging
+import Synchronization
+
+/// The running daemon: accepts connections on its socket, checks each peer's uid,
+/// and serves one request/reply exchange after another on a thread per connection
+/// (requests block for as long as a compiler runs, so threads are the natural unit).
+public final class Server: Sendable {
+    public let configuration: Configuration
+    let listener: Listener
+    let store: CacheStore
+    let stats: Statistics
+    let scheduler: Scheduler
+    let backend: GCCBackend
+    let log: Logger
+    let started = Date()
+    private let stopping = Atomic<Bool>(false)
+    private let connections = Mutex(0)
+    static let maxConnections = 512
+
+    public init(configuration: Configuration, listener: Listener, log: Logger) throws {
+        self.configuration = configuration
+        self.listener = listener
+        self.log = log
+        store = try CacheStore(directory: configuration.cacheDirectory, limits: CacheLimits(maxBytes: configuration.maxSizeBytes))
+        stats = Statistics(store: store)
+        scheduler = Scheduler(limit: configuration.jobs)
+        backend = GCCBackend(store: store, scheduler: scheduler, stats: stats, configuration: configuration, log: log)
+    }
+
+    /// Serves until `stop()`; returns after in-flight requests have finished.
+    public func run() {
+        log.info("ltod \(ltodVersion) serving", metadata: ["socket": "\(listener.path)", "cache": "\(configuration.cacheDirectory)", "pid": "\(getpid())"])
+        while let client = listener.accept() {
+            if stopping.load(ordering: .acquiring) { break }
+            let admitted = connections.withLock { n in
+                guard n < Self.maxConnections else { return false }
+                n += 1
+                return true
+            }
+            guard admitted else {
+                try? client.send(Reply.failure("ltod is serving \(Self.maxConnections) connections; try again").encoded())
+                continue
+            }
+            Thread.detachNewThread { [self] in
+                serve(client)
+                connections.withLock { $0 -= 1 }
+            }
+        }
+        drain()
+        log.info("ltod stopped")
+    }
+
+    /// Stops accepting; `run()` returns once running requests are answered.
+    public func stop() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        log.info("stopping")
+        listener.shutdown()
+    }
+
+    private func drain() {
+        let deadline = Date().addingTimeInterval(60)
+        while connections.withLock({ $0 }) > 0 && Date() < deadline { usleep(20_000) }
+    }
+
+    private func serve(_ client: FrameSocket) {
+        do {
+            guard try client.peerUID() == getuid() else {
+                log.warning("refused a connection from another user")
+                try client.send(Reply.failure("ltod serves only uid \(getuid())").encoded())
+                return
+            }
+            guard case .hello(let version) = try Request.decode(try client.receive()) else {
+                try client.send(Reply.failure("expected hello as the first message").encoded())
+                return
+            }
+            guard version == Protocol.version else {
+                try client.send(Reply.failure(WireError.unsupportedVersion(version).description).encoded())
+                return
+            }
+            try client.send(Reply.hello(version: Protocol.version, pid: getpid()).encoded())
+            while true {
+                let request = try Request.decode(try client.receive())
+                try client.send(handle(request).encoded())
+            }
+        } catch WireError.closed {
+            return
+        } catch {
+            log.debug("connection dropped: \(error)")
+            try? client.send(Reply.failure("\(error)").encoded())
+        }
+    }
+
+    private func handle(_ request: Request) -> Reply {
+        switch request {
+        case .hello: return .failure("hello was already exchanged")
+        case .openSession(let inv): return backend.openSession(inv)
+        case .closeSession(let id, let status): return backend.closeSession(id: id, status: status)
+        case .compile(let session, let inv): return backend.compile(sessionID: session, inv)
+        case .command(let name, let args): return command(name, args)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import LTOHash
+
+/// Everything an LTRANS job's output can depend on, gathered by the daemon.
+///
+/// Any doubt means a miss: a wrong hit would link stale code into someone's program.
+public struct LTRANSKeyInputs: Sendable {
+    /// Facts that identify the compiler: real driver, lto1 and assembler paths with
+    /// size and mtime, `-dumpfullversion` and `-dumpmachine`.
+    public var compiler: [String]
+    /// `LTRANSCommand.keyArguments`.
+    public var arguments: [String]
+    /// The working directory (it is recorded in debug info as DW_AT_comp_dir).
+    public var directory: String
+    /// The environment variables that can change what the driver runs or prints.
+    public var environment: [String: String]
+    /// The digest of the partition file and the form it was computed in.
+    public var partition: Digest
+    public var partitionForm: PartitionForm
+
+    public init(compiler: [String], arguments: [String], directory: String, environment: [String: String],
+                partition: Digest, partitionForm: PartitionForm) {
+        self.compiler = compiler
+        self.arguments = arguments
+        self.directory = directory
+        self.environment = environment
+        self.partition = partition
+        self.partitionForm = partitionForm
+    }
+
+    /// Bumped whenever the key's framing or meaning changes, so old entries miss.
+    public static let formatTag = "ltod/gcc-ltrans/1"
+
+    /// Environment variables that reach the key (read by the driver, lto1 or as, or
+    /// changing the diagnostics ltod replays on a hit).
+    public static let environmentNames = [
+        "GCC_EXEC_PREFIX", "COMPILER_PATH", "GCC_COMPARE_DEBUG", "SOURCE_DATE_EPOCH",
+        "LANG", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "GCC_COLORS", "GCC_URLS", "TERM_URLS",
+    ]
+
+    public var key: Digest {
+        let h = Hasher128()
+        h.label("format"); h.add(Self.formatTag)
+        h.label("compiler"); h.add(compiler)
+        h.label("arguments"); h.add(arguments)
+        h.label("directory"); h.add(directory)
+        h.label("environment")
+        for name in Self.environmentNames {
+            h.add(name)
+            h.add(environment[name].map { "=" + $0 } ?? "unset")
+        }
+        h.label("partition"); h.add(partitionForm.rawValue); h.add(partition)
+        return h.finish()
+    }
+}
+
+/// How a partition file was reduced to a digest.
+public enum PartitionForm: String, Sendable {
+    /// Every byte, except the random ID suffix GCC appends to `.gnu.lto_*` section names.
+    case normalized = "normalized/1"
+    /// Every byte as it is (used when the file is not in a shape ltod recognises).
+    case raw = "raw"
+}

@@ -1,0 +1,78 @@
+/// Expands `@file` arguments the way GCC's libiberty does (expandargv/buildargv):
+/// arguments separated by white space, single and double quotes group, a backslash
+/// escapes the next character, nested `@file`s expand too. An unreadable file
+/// leaves the argument as it is, as GCC does.
+public enum ResponseFile {
+    public static func expand(_ args: [String], depth: Int = 0, read: (String) -> String?) -> [String] {
+        var out: [String] = []
+        for a in args {
+            if a.hasPrefix("@"), a.count > 1, depth < 16, let text = read(String(a.dropFirst())) {
+                out += expand(split(text), depth: depth + 1, read: read)
+            } else {
+                out.append(a)
+            }
+        }
+        return out
+    }
+
+    /// Splits the text of a response file into arguments.
+    public static func split(_ text: String) -> [String] {
+        var args: [String] = []
+        var current: [Character] = []
+        var inArg = false
+        var quote: Character?
+        var escaped = false
+        for c in text {
+            if escaped {
+                current.append(c)
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+                inArg = true
+            } else if let q = quote {
+                if c == q { quote = nil } else { current.append(c) }
+            } else if c == "'" || c == "\"" {
+                quote = c
+                inArg = true
+            } else if c.isWhitespace {
+                if inArg { args.append(String(current)) }
+                current = []
+                inArg = false
+            } else {
+                current.append(c)
+                inArg = true
+            }
+        }
+        if inArg { args.append(String(current)) }
+        return args
+    }
+}
+
+/// One entry of WPA's LTRANS output list (`-fltrans-output-list`): a priority line,
+/// then a partition path; a path starting with `*` is already compiled (pass-through).
+public struct LTRANSListEntry: Equatable, Sendable {
+    public let priority: Int
+    public let path: String
+    public let passThrough: Bool
+
+    /// Parses the list; nil if it is not in the expected shape (the caller then does not prefetch).
+    public static func parse(_ text: String) -> [LTRANSListEntry]? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var entries: [LTRANSListEntry] = []
+        var i = 0
+        while i + 1 < lines.count {
+            guard let priority = Int(lines[i].trimmingPrefixWhitespace()) else { return nil }
+            let name = lines[i + 1]
+            guard !name.isEmpty else { return nil }
+            let pass = name.hasPrefix("*")
+            entries.append(.init(priority: priority, path: String(pass ? name.dropFirst() : name), passThrough: pass))
+            i += 2
+        }
+        guard lines[i...].allSatisfy(\.isEmpty) else { return nil }
+        return entries
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingPrefixWhitespace() -> Substring { drop(while: { $0 == " " || $0 == "\t" }) }
+}

@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LTOProcess
+import LTOWire
+
+func environment(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
+
+func baseName(_ path: String) -> String {
+    path.split(separator: "/").last.map(String.init) ?? path
+}
+
+func dirName(_ path: String) -> String { Endpoint.directory(of: path) }
+
+/// The real path of this executable (through the lto-wrapper symlink, too).
+func selfPath() -> String {
+    realPath("/proc/self/exe") ?? CommandLine.arguments[0]
+}
+
+func realPath(_ path: String) -> String? {
+    guard let p = realpath(path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+}
+
+func currentDirectory() -> String {
+    guard let p = getcwd(nil, 0) else { return "/" }
+    defer { free(p) }
+    return String(cString: p)
+}
+
+func printError(_ message: String) {
+    writeAll(2, Array(("ltoc: " + message + "\n").utf8))
+}
+
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        done += n
+    }
+}
+
+func fail(_ message: String, status: Int32 = 1) -> Never {
+    printError(message)
+    exit(status)
+}
+
+/// `NAME=value` entries with `name` set to `value` (replacing any earlier entry).
+func setting(_ env: [String], _ name: String, _ value: String) -> [String] {
+    env.filter { !$0.hasPrefix(name + "=") } + [name + "=" + value]
+}
+
+var strict: Bool { environment("LTOD_STRICT").map { $0 == "1" || $0 == "yes" || $0 == "true" } ?? false }
+
+/// The directory to pass to `gcc -B`: `<prefix>/libexec/ltod` of an installed ltoc,
+/// else (a build tree) `ltod-libexec/` beside the binary, created with its symlink on first use.
+func libexecDirectory() -> String {
+    let me = selfPath()
+    let installed = dirName(dirName(me)) + "/libexec/ltod"
+    if access(installed + "/lto-wrapper", X_OK) == 0 { return installed }
+    let local = dirName(me) + "/ltod-libexec"
+    if access(local + "/lto-wrapper", X_OK) != 0 {
+        mkdir(local, 0o755)
+        unlink(local + "/lto-wrapper")
+        symlink(me, local + "/lto-wrapper")
+    }
+    return local
+}
+
+/// Connects and says hello; with `autostart`, starts `ltod` (beside this binary) when nothing answers.
+func connectToDaemon(autostart: Bool) throws(WireError) -> FrameSocket {
+    let path = Endpoint.socketPath()
+    let socket: FrameSocket
+    do {
+        socket = try FrameSocket.connect(to: path)
+    } catch {
+        guard autostart, startDaemon() else { throw error }
+        socket = try FrameSocket.connect(to: path)
+    }
+    switch try socket.request(.hello(version: Protocol.version)) {
+    case .hello: return socket
+    case .failure(let message): throw .io(message)
+    default: throw .malformed("unexpected reply to hello")
+    }
+}
+
+private func startDaemon() -> Bool {
+    let ltod = dirName(selfPath()) + "/ltod"
+    var cmd = Command(executable: ltod, argv: [ltod, "start"])
+    cmd.stdout = .null
+    cmd.stderr = .null
+    cmd.stdin = .null
+    return (try? run(cmd))?.succeeded ?? false
+}

@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LTOGCC
+import LTOProcess
+import LTOWire
+
+/// Wrapper mode: ltoc runs as GCC's lto-wrapper for one link. It opens a session with
+/// the daemon, then runs GCC's real lto-wrapper with COLLECT_GCC pointing back at
+/// ltoc, so that every WPA and LTRANS command reaches the daemon. If the daemon
+/// cannot be reached, the real lto-wrapper runs as if ltod were not there.
+enum Wrapper {
+    static func run(_ argv: [String]) -> Never {
+        guard let collectGCC = environment("COLLECT_GCC"), !collectGCC.isEmpty else {
+            fail("COLLECT_GCC is not set: lto-wrapper is run by gcc during a -flto link, not by hand")
+        }
+        let real = realLTOWrapper(driver: collectGCC)
+        let env = currentEnvironment()
+        let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: env)
+        let socket: FrameSocket
+        let reply: Reply
+        do {
+            socket = try connectToDaemon(autostart: true)
+            reply = try socket.request(.openSession(invocation))
+        } catch {
+            fallBack(real: real, argv: argv, reason: "\(error)")
+        }
+        guard case .session(let id, let partitionOption) = reply else {
+            fallBack(real: real, argv: argv, reason: failureText(reply))
+        }
+        var childEnv = setting(env, "COLLECT_GCC", selfPath())
+        childEnv = setting(childEnv, "LTOD_DRIVER", collectGCC)
+        childEnv = setting(childEnv, "LTOD_SESSION", id)
+        if !partitionOption.isEmpty {
+            let options = PartitionMode.appending(partitionOption, toCollectOptions: environment("COLLECT_GCC_OPTIONS") ?? "")
+            childEnv = setting(childEnv, "COLLECT_GCC_OPTIONS", options)
+        }
+        let status: ExitStatus
+        do {
+            status = try LTOProcess.run(Command(executable: real, argv: [real] + argv.dropFirst(), environment: childEnv))
+        } catch {
+            fail("\(error)")
+        }
+        if (try? socket.request(.closeSession(id: id, exitStatus: status.code))) == nil {
+            printError("ltod went away during this link; it finished without the cache")
+        }
+        exit(status.code)
+    }
+
+    /// Runs GCC's own lto-wrapper unchanged (or refuses, with LTOD_STRICT=1).
+    static func fallBack(real: String, argv: [String], reason: String) -> Never {
+        if strict { fail("ltod is not available (\(reason)) and LTOD_STRICT=1") }
+        printError("ltod is not available (\(reason)); linking without the cache")
+        do { try exec(Command(executable: real, argv: [real] + argv.dropFirst())) } catch { fail("\(error)") }
+    }
+
+    /// GCC's real lto-wrapper for this driver (`$COLLECT_GCC -print-prog-name=lto-wrapper`),
+    /// asked without COMPILER_PATH, which holds ltod's own directory during this link.
+    static func realLTOWrapper(driver: String) -> String {
+        let env = currentEnvironment().filter { !$0.hasPrefix("COMPILER_PATH=") }
+        var cmd = Command(executable: driver, argv: [driver, "-print-prog-name=lto-wrapper"], environment: env)
+        cmd.stdin = .null
+        let answer: String
+        do {
+            let (status, out) = try capture(cmd)
+            guard status.succeeded else { fail("\(driver) -print-prog-name=lto-wrapper failed") }
+            answer = String(decoding: out, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        } catch {
+            fail("cannot ask \(driver) for its lto-wrapper: \(error)")
+        }
+        guard answer.hasPrefix("/"), access(answer, X_OK) == 0 else {
+            fail("\(driver) has no lto-wrapper (it answered '\(answer)'); is it a GCC with LTO support?")
+        }
+        guard realPath(answer) != selfPath() else {
+            fail("\(driver) names ltod's own lto-wrapper as its lto-wrapper; remove ltod's directory from GCC_EXEC_PREFIX")
+        }
+        return answer
+    }
+}
+
+func failureText(_ reply: Reply) -> String {
+    if case .failure(let message) = reply { return message }
+    return "unexpected reply from ltod"
+}

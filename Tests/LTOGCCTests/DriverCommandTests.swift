@@ -1,0 +1,147 @@
+import LTOHash
+import Testing
+@testable import LTOGCC
+
+/// Command lines as GCC 12.2's lto-wrapper wrote them in a real link (see DESIGN.md).
+enum Observed {
+    static let head = ["-xlto", "-c", "-fno-openmp", "-fno-openacc", "-fPIC", "-fcf-protection=none", "-mtune=generic",
+                       "-march=x86-64", "-O2", "-O2", "-flto-partition=1to1", "-B", "/opt/ltod/libexec/ltod/",
+                       "-dumpdir", "app.", "-dumpbase"]
+    static let wpa = head + ["./app.wpa", "-fltrans-output-list=/tmp/ccIYyf1W.ltrans.out", "-fwpa",
+                             "-fresolution=/tmp/ccLwWafm.res", "-flinker-output=pie", "a.o", "b.o", "c.o"]
+    static func ltrans(_ i: Int, _ temp: String = "ccIYyf1W") -> [String] {
+        head + ["./app.ltrans\(i).ltrans", "-fltrans", "-o", "/tmp/\(temp).ltrans\(i).ltrans.o", "/tmp/\(temp).ltrans\(i).o"]
+    }
+}
+
+@Suite struct DriverCommandTests {
+    @Test func classifiesWPA() throws {
+        guard case .wpa(let w) = DriverCommand.classify(Observed.wpa) else { Issue.record("not WPA"); return }
+        #expect(w.outputList == "/tmp/ccIYyf1W.ltrans.out")
+        #expect(w.dumpPrefix == "./app.")
+        #expect(w.ltransHead == Observed.head)
+    }
+
+    @Test func classifiesWPAWithJobs() {
+        let args = Observed.wpa.map { $0 == "-fwpa" ? "-fwpa=jobserver" : $0 }
+        guard case .wpa = DriverCommand.classify(args) else { Issue.record("not WPA"); return }
+    }
+
+    @Test func classifiesLTRANS() {
+        guard case .ltrans(let l) = DriverCommand.classify(Observed.ltrans(3)) else { Issue.record("not LTRANS"); return }
+        #expect(l.input == "/tmp/ccIYyf1W.ltrans3.o")
+        #expect(l.output == "/tmp/ccIYyf1W.ltrans3.ltrans.o")
+        #expect(l.dumpbase == "./app.ltrans3.ltrans")
+    }
+
+    @Test func otherCommandsAreOther() {
+        #expect(DriverCommand.classify(["-xlto", "-c", "-o", "/tmp/x.lto.o", "a.o"]) == .other)
+        #expect(DriverCommand.classify(["-v"]) == .other)
+    }
+
+    @Test func predictionMatchesWhatLTOWrapperRuns() throws {
+        guard case .wpa(let w) = DriverCommand.classify(Observed.wpa) else { Issue.record("not WPA"); return }
+        let predicted = try #require(w.predictedLTRANS(index: 2, input: "/tmp/ccIYyf1W.ltrans2.o"))
+        #expect(predicted.args == Observed.ltrans(2))
+    }
+
+    @Test func keyArgumentsDropOnlyPerRunNames() throws {
+        guard case .ltrans(let a) = DriverCommand.classify(Observed.ltrans(0, "ccAAAA")),
+              case .ltrans(let b) = DriverCommand.classify(Observed.ltrans(5, "ccBBBB"))
+        else { Issue.record("not LTRANS"); return }
+        #expect(a.keyArguments == b.keyArguments)
+        #expect(a.keyArguments.suffix(6) == ["-dumpbase", "<dumpbase>", "-fltrans", "-o", "<output>", "<input>"])
+        let o3 = Observed.ltrans(0).map { $0 == "-O2" ? "-O3" : $0 }
+        guard case .ltrans(let c) = DriverCommand.classify(o3) else { Issue.record("not LTRANS"); return }
+        #expect(c.keyArguments != a.keyArguments)
+    }
+
+    @Test func sideOutputOptionsAreUncacheable() {
+        for option in ["-save-temps", "-fdump-tree-all", "-fstack-usage", "-fprofile-use=/p", "-fplugin=x.so", "-flto-report"] {
+            guard case .ltrans(let l) = DriverCommand.classify([option] + Observed.ltrans(0)) else { Issue.record("not LTRANS"); continue }
+            #expect(l.uncacheableReason != nil, "\(option)")
+        }
+        guard case .ltrans(let plain) = DriverCommand.classify(Observed.ltrans(0)) else { return }
+        #expect(plain.uncacheableReason == nil)
+    }
+}
+
+@Suite struct ResponseFileTests {
+    @Test func splitsLikeLibiberty() {
+        #expect(ResponseFile.split("-O2\n-o 'a b.o'  \"c\\\"d\" e\\ f\n") == ["-O2", "-o", "a b.o", "c\"d", "e f"])
+        #expect(ResponseFile.split("''") == [""])
+        #expect(ResponseFile.split("   ") == [])
+    }
+
+    @Test func expandsNestedFilesAndKeepsUnreadableOnes() {
+        let files = ["/r1": "-c @/r2 x.o", "/r2": "-O2"]
+        #expect(ResponseFile.expand(["@/r1", "@/missing", "y.o"]) { files[$0] } == ["-c", "-O2", "x.o", "@/missing", "y.o"])
+    }
+
+    @Test func selfReferenceTerminates() {
+        let out = ResponseFile.expand(["@/loop"]) { _ in "@/loop" }
+        #expect(out == ["@/loop"])
+    }
+}
+
+@Suite struct OutputListTests {
+    @Test func parsesPrioritiesAndPassThrough() {
+        let text = "120\n/tmp/cc.ltrans0.o\n7\n*/tmp/done.o\n"
+        #expect(LTRANSListEntry.parse(text) == [
+            .init(priority: 120, path: "/tmp/cc.ltrans0.o", passThrough: false),
+            .init(priority: 7, path: "/tmp/done.o", passThrough: true),
+        ])
+    }
+
+    @Test func refusesOddShapes() {
+        #expect(LTRANSListEntry.parse("x\n/tmp/a.o\n") == nil)
+        #expect(LTRANSListEntry.parse("5\n") == nil)
+        #expect(LTRANSListEntry.parse("") == [])
+    }
+}
+
+@Suite struct PartitioningTests {
+    @Test func optionsForModes() {
+        #expect(PartitionMode.oneToOne.option == "-flto-partition=1to1")
+        #expect(PartitionMode.keep.option == nil)
+        #expect(PartitionMode(rawValue: "balanced")?.option == "-flto-partition=balanced")
+    }
+
+    @Test func appendsToCollectOptionsWithGCCQuoting() {
+        #expect(PartitionMode.appending("-flto-partition=1to1", toCollectOptions: "'-O2' '-o' 'app'") == "'-O2' '-o' 'app' '-flto-partition=1to1'")
+        #expect(PartitionMode.appending("a'b", toCollectOptions: "") == "'a'\\''b'")
+    }
+
+    @Test func launcherAddsBOnlyToLTOLinks() {
+        #expect(Launcher.arguments(compiler: "gcc", args: ["-flto", "-o", "app", "a.o"], libexecDir: "/x") == ["gcc", "-B", "/x/", "-flto", "-o", "app", "a.o"])
+        #expect(Launcher.arguments(compiler: "gcc", args: ["-flto", "-c", "a.c"], libexecDir: "/x") == ["gcc", "-flto", "-c", "a.c"])
+        #expect(Launcher.arguments(compiler: "gcc", args: ["-o", "app", "a.o"], libexecDir: "/x") == ["gcc", "-o", "app", "a.o"])
+        #expect(!Launcher.isLTOLink(["-flto=auto", "-fno-lto", "a.o"]))
+        #expect(Launcher.isLTOLink(["-flto=jobserver", "a.o"]))
+    }
+}
+
+@Suite struct CacheKeyTests {
+    func inputs() -> LTRANSKeyInputs {
+        LTRANSKeyInputs(compiler: ["driver", "/usr/bin/gcc-12"], arguments: ["-O2", "<input>"], directory: "/src",
+                        environment: [:], partition: Digest.of("p"), partitionForm: .normalized)
+    }
+
+    @Test func everyInputChangesTheKey() {
+        let base = inputs().key
+        var k = inputs(); k.compiler.append("x"); #expect(k.key != base)
+        k = inputs(); k.arguments = ["-O3", "<input>"]; #expect(k.key != base)
+        k = inputs(); k.directory = "/other"; #expect(k.key != base)
+        k = inputs(); k.environment["SOURCE_DATE_EPOCH"] = "1"; #expect(k.key != base)
+        k = inputs(); k.environment["COMPILER_PATH"] = ""; #expect(k.key != base)
+        k = inputs(); k.partition = Digest.of("q"); #expect(k.key != base)
+        k = inputs(); k.partitionForm = .raw; #expect(k.key != base)
+        #expect(inputs().key == base)
+    }
+
+    @Test func framingSeparatesFields() {
+        var a = inputs(); a.arguments = ["ab", "c"]
+        var b = inputs(); b.arguments = ["a", "bc"]
+        #expect(a.key != b.key)
+    }
+}
