@@ -57,7 +57,9 @@ final class GCCBackend: Sendable {
                                   directory: wrapper.cwd)
         sessions.withLock { $0[id] = session }
         stats.add("sessions.total")
-        objects.scan(wrapperArguments: Array(wrapper.argv.dropFirst()), directory: wrapper.cwd)
+        let inputs = objects.inputs(wrapperArguments: Array(wrapper.argv.dropFirst()), directory: wrapper.cwd)
+        let previous = lastLinks.withLock { $0[session.target] }?.snapshot.inputs
+        session.recordInputs(inputs, changes: previous.map { ObjectMemo.changes(from: $0, to: inputs) })
         log.debug("session opened", metadata: ["session": "\(id)", "target": "\(session.target)"])
         return .session(id: id, partitionOption: configuration.partition.option ?? "")
     }

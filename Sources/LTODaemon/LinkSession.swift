@@ -53,6 +53,9 @@ final class LinkSession: Sendable {
         var outcomes: [LTRANSOutcome] = []
         var wpaSeconds = 0.0
         var exitStatus: Int32?
+        var inputs: [InputState] = []
+        /// nil on a target's first link (nothing to compare with).
+        var changes: [InputChange]?
     }
 
     init(id: String, target: String, directory: String) {
@@ -65,6 +68,13 @@ final class LinkSession: Sendable {
         state.withLock { s in
             s.wpaSeconds += seconds
             for p in partitions { s.partitions[p.path] = p }
+        }
+    }
+
+    func recordInputs(_ inputs: [InputState], changes: [InputChange]?) {
+        state.withLock {
+            $0.inputs = inputs
+            $0.changes = changes
         }
     }
 

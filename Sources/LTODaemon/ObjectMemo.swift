@@ -1,35 +1,100 @@
 import Foundation
 import LTOGCC
+import LTOHash
+import LTOObject
 import Synchronization
+
+/// What changed in one input object since the target's previous link, at function granularity.
+struct InputChange: Sendable {
+    let path: String
+    /// Function bodies (or variable initializers) whose GIMPLE changed, appeared or disappeared.
+    let functions: [String]
+    /// Per-file streams that changed: declarations, symbol table, IPA summaries (`ipa_fn_summary`, `jmpfuncs`, ...).
+    let streams: [String]
+    let added: Bool
+    let removed: Bool
+}
+
+/// One input as ltod last read it: its parsed summary (ELF directory, LTO symbols,
+/// per-section digests with GCC's random IDs removed).
+struct InputState: Sendable {
+    let name: String
+    let summary: ObjectSummary?
+    var sections: [String: LTOSectionDigest] {
+        Dictionary((summary?.sectionDigests ?? []).map { ($0.normalizedName, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+}
 
 /// What the daemon remembers about each LTO input object, keyed by its file stamp
 /// (device, inode, size, mtime): an unchanged object is never read again.
 final class ObjectMemo: Sendable {
     private let stats: Statistics
-    private let known = Mutex<[String: FileStamp]>([:])
+    private let known = Mutex<[String: (stamp: FileStamp, state: InputState)]>([:])
 
     init(stats: Statistics) { self.stats = stats }
 
-    /// Reads the inputs named in lto-wrapper's arguments that changed since last seen.
-    func scan(wrapperArguments: [String], directory: String) {
+    /// The inputs named in lto-wrapper's arguments, read only where they changed since last seen.
+    func inputs(wrapperArguments: [String], directory: String) -> [InputState] {
         var parsed = 0.0, reused = 0.0
-        for path in Self.inputPaths(wrapperArguments, directory: directory) {
-            guard let stamp = FileStamp(path: path) else { continue }
-            if known.withLock({ $0[path] }) == stamp {
+        var out: [InputState] = []
+        for input in Self.inputNames(wrapperArguments, directory: directory) {
+            guard let stamp = FileStamp(path: input.file) else { continue }
+            if let memo = known.withLock({ $0[input.name] }), memo.stamp == stamp {
                 reused += 1
-            } else {
-                parsed += 1
-                known.withLock { $0[path] = stamp }
+                out.append(memo.state)
+                continue
             }
+            parsed += 1
+            let summary = input.member.flatMap { try? readArchiveMember(archivePath: input.file, dataOffset: $0) }
+                ?? (input.member == nil ? try? readObject(path: input.file) : nil)
+            let state = InputState(name: input.name, summary: summary)
+            known.withLock { $0[input.name] = (stamp, state) }
+            out.append(state)
         }
         stats.add(["inputs.parsed": parsed, "inputs.reused": reused])
+        return out
     }
 
-    /// The object files lto-wrapper was given (`a.o`, or `libx.a@0x1f0` for archive members).
-    static func inputPaths(_ args: [String], directory: String) -> [String] {
+    /// The objects lto-wrapper was given: `a.o`, or `libx.a@0x1f0` for an archive member.
+    static func inputNames(_ args: [String], directory: String) -> [(name: String, file: String, member: Int?)] {
         let absolute = { (p: String) in p.hasPrefix("/") ? p : directory + "/" + p }
         return ResponseFile.expand(args) { readText(absolute($0)) }
             .filter { !$0.hasPrefix("-") }
-            .map { arg in absolute(arg.split(separator: "@").first.map(String.init) ?? arg) }
+            .map { arg in
+                if let ref = ArchiveMemberReference(parsing: arg) {
+                    let file = absolute(ref.archivePath)
+                    return (file + "@0x" + String(ref.dataOffset, radix: 16), file, ref.dataOffset)
+                }
+                return (absolute(arg), absolute(arg), nil)
+            }
+    }
+
+    /// Compares two links' inputs section by section.
+    static func changes(from previous: [InputState], to current: [InputState]) -> [InputChange] {
+        let before = Dictionary(previous.map { ($0.name, $0.sections) }, uniquingKeysWith: { a, _ in a })
+        let now = Dictionary(current.map { ($0.name, $0.sections) }, uniquingKeysWith: { a, _ in a })
+        var out: [InputChange] = []
+        for input in current {
+            guard let old = before[input.name] else {
+                out.append(InputChange(path: input.name, functions: [], streams: [], added: true, removed: false))
+                continue
+            }
+            let new = input.sections
+            let differing = Set(old.keys).union(new.keys).filter { old[$0]?.digest != new[$0]?.digest }.sorted()
+            guard !differing.isEmpty else { continue }
+            var functions: [String] = [], streams: [String] = []
+            for name in differing {
+                switch (new[name] ?? old[name])?.kind {
+                case .functionBody(let symbol, _): functions.append(symbol)
+                case .named(let stream): streams.append(stream)
+                case nil: streams.append(name)
+                }
+            }
+            out.append(InputChange(path: input.name, functions: functions, streams: streams, added: false, removed: false))
+        }
+        for name in before.keys.sorted() where now[name] == nil {
+            out.append(InputChange(path: name, functions: [], streams: [], added: false, removed: true))
+        }
+        return out
     }
 }

@@ -11,7 +11,7 @@ extension Server {
         }
         let report = try statsReport()
         if args.contains("--json") {
-            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
             return .output(exitStatus: 0, stdout: [UInt8](data) + [10], stderr: [])
         }
         return .output(exitStatus: 0, stdout: Array(statsTable(report).utf8), stderr: [])
@@ -89,17 +89,29 @@ extension Server {
         }
         let s = session.snapshot
         let rebuilt = s.outcomes.filter { $0.kind != .reused }
+        let changes = s.changes ?? []
         let report: [String: Any] = [
             "target": session.target,
-            "inputs_changed": [String](),
+            "first_link": s.changes == nil,
+            "inputs_changed": changes.map(\.path),
+            "changes": changes.map {
+                ["path": $0.path, "functions": $0.functions, "streams": $0.streams, "added": $0.added, "removed": $0.removed] as [String: Any]
+            },
             "partitions": ["total": s.outcomes.count, "reused": s.outcomes.count - rebuilt.count, "rebuilt": rebuilt.count],
             "rebuilt": rebuilt.map { ["index": $0.index ?? -1, "reason": $0.reason, "seconds": $0.seconds, "key": $0.key?.description ?? ""] as [String: Any] },
             "wpa_seconds": s.wpaSeconds,
         ]
-        if json, let data = try? JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted]) {
+        if json, let data = try? JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) {
             return .output(exitStatus: 0, stdout: [UInt8](data) + [10], stderr: [])
         }
         var text = "\(session.target): \(s.outcomes.count) partitions, \(s.outcomes.count - rebuilt.count) reused, \(rebuilt.count) rebuilt\n"
+        if s.changes == nil { text += "first link of this target seen by this daemon\n" }
+        for c in changes {
+            let what = c.added ? "new input" : c.removed ? "input removed"
+                : (c.functions.isEmpty ? "" : "functions " + c.functions.joined(separator: ", "))
+                    + (c.streams.isEmpty ? "" : (c.functions.isEmpty ? "" : "; ") + "streams " + c.streams.joined(separator: ", "))
+            text += "changed \(c.path): \(what)\n"
+        }
         for o in rebuilt { text += "  partition \(o.index.map(String.init) ?? "?"): \(o.reason) (\(String(format: "%.2f", o.seconds)) s)\n" }
         return .output(exitStatus: 0, stdout: Array(text.utf8), stderr: [])
     }
