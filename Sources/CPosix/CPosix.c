@@ -10,6 +10,10 @@ int ltod_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *dir) {
     return posix_spawn_file_actions_addchdir_np(actions, dir);
 }
 
+int ltod_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int low) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, low);
+}
+
 int ltod_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int ltod_reflink(int dst_fd, int src_fd) { return ioctl(dst_fd, FICLONE, src_fd); }

@@ -33,6 +33,7 @@ final class CompilerIdentity: Sendable {
         func ask(_ option: String) throws -> String {
             var cmd = Command(executable: driver, argv: [driver] + prefixes + [option], environment: environment)
             cmd.stdin = .null
+            cmd.closeOtherDescriptors = true
             let (status, out) = try capture(cmd)
             guard status.succeeded else { throw BackendError.compilerProbe(driver, option) }
             return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

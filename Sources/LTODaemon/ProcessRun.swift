@@ -17,6 +17,7 @@ func runCaptured(_ command: Command, tempDirectory: String) throws -> ProcessRes
     cmd.stdin = .null
     cmd.stdout = .file(base + ".out")
     cmd.stderr = .file(base + ".err")
+    cmd.closeOtherDescriptors = true
     defer {
         unlink(base + ".out")
         unlink(base + ".err")

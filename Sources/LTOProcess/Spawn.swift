@@ -32,6 +32,10 @@ public struct Command: Sendable {
     public var stdin: Redirect = .inherit
     /// Run the child in a new session (setsid), as daemons are.
     public var newSession = false
+    /// Close every descriptor above stderr in the child. The daemon's children and the
+    /// daemon itself must not hold a client's pipes open; the shim's children keep
+    /// theirs (make's jobserver descriptors have to reach lto-wrapper).
+    public var closeOtherDescriptors = false
 
     public init(executable: String, argv: [String], environment: [String]? = nil, directory: String? = nil) {
         self.executable = executable
@@ -81,6 +85,7 @@ public func spawn(_ command: Command) throws(SpawnError) -> pid_t {
     redirect(command.stdout, to: 1, readOnly: false, &actions)
     redirect(command.stderr, to: 2, readOnly: false, &actions)
     if let dir = command.directory { ltod_spawn_addchdir(&actions, dir) }
+    if command.closeOtherDescriptors { ltod_spawn_addclosefrom(&actions, 3) }
 
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
@@ -203,5 +208,6 @@ private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer
 public func spawnDetached(_ command: Command) throws(SpawnError) -> pid_t {
     var cmd = command
     cmd.newSession = true
+    cmd.closeOtherDescriptors = true
     return try spawn(cmd)
 }

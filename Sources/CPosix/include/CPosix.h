@@ -1,10 +1,12 @@
 // CPosix exposes the few GNU/Linux calls that Swift's Glibc module hides behind
-// _GNU_SOURCE: chdir in posix_spawn, pipe2, accept4, and the FICLONE reflink ioctl.
+// _GNU_SOURCE: chdir and closefrom in posix_spawn, pipe2, accept4, and the FICLONE ioctl.
 #ifndef LTOD_CPOSIX_H
 #define LTOD_CPOSIX_H
 #include <spawn.h>
 
 int ltod_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *dir);
+/// Closes every descriptor from `low` up in the child.
+int ltod_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int low);
 int ltod_pipe_cloexec(int fds[2]);
 /// accept4 with SOCK_CLOEXEC, so spawned children never inherit a client connection.
 int ltod_accept_cloexec(int listen_fd);

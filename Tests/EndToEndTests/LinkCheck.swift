@@ -1,0 +1,104 @@
+import Foundation
+import SyntheticC
+import Testing
+
+/// Builds one C program twice, with plain `gcc -flto` and through ltod, with the same
+/// flags in the same directory and output name, and checks the binaries are identical.
+struct LinkCheck {
+    let directory: String
+    var compileFlags: [String] = ["-O2"]
+    var linkFlags: [String] = ["-O2", "-flto"]
+    var objects: [String]
+    var libraries: [String] = []
+    var output = "app"
+    /// What ltod adds to the link (DESIGN.md: `-flto-partition=1to1` unless LTOD_PARTITION=keep);
+    /// the plain link gets the same so that both are the same computation.
+    var plainExtra: [String] = ["-flto-partition=1to1"]
+
+    init(directory: String, objects: [String]) {
+        self.directory = directory
+        self.objects = objects
+    }
+
+    func compile(_ sources: [String], extra: [String] = []) throws {
+        // Two compiler processes at a time: the machine has two cores.
+        let half = (sources.count + 1) / 2
+        let groups = [Array(sources[..<half]), Array(sources[half...])].filter { !$0.isEmpty }
+        let running = try groups.map { group -> (Process, Pipe) in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["gcc", "-flto", "-c"] + compileFlags + extra + group
+            p.currentDirectoryURL = URL(fileURLWithPath: directory)
+            let err = Pipe()
+            p.standardError = err
+            try p.run()
+            return (p, err)
+        }
+        for (p, err) in running {
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            if p.terminationStatus != 0 {
+                Issue.record("compile failed: \(message)")
+                throw HarnessError.failed("compile")
+            }
+        }
+    }
+
+    /// Links with plain gcc; the binary is moved to `<output>.plain`.
+    @discardableResult
+    func linkPlain() throws -> String {
+        try Shell.check(["gcc"] + linkFlags + plainExtra + ["-o", output] + objects + libraries, cwd: directory)
+        let plain = directory + "/" + output + ".plain"
+        try? FileManager.default.removeItem(atPath: plain)
+        try FileManager.default.moveItem(atPath: directory + "/" + output, toPath: plain)
+        return plain
+    }
+
+    /// Links through ltod (`gcc -B <libexec>`), returning the result for stderr checks.
+    @discardableResult
+    func linkThroughLtod(_ daemon: Daemon, launcher: Bool = false, env: [String: String] = [:]) throws -> Shell.Result {
+        let args = linkFlags + ["-o", output] + objects + libraries
+        if launcher {
+            return try Shell.check([Products.ltoc, "gcc"] + args, cwd: directory, env: daemon.env.merging(env) { $1 })
+        }
+        let libexec = try daemon.ltoc("--libexec-dir").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try Shell.check(["gcc", "-B", libexec + "/"] + args, cwd: directory, env: daemon.env.merging(env) { $1 })
+    }
+
+    /// Plain link, ltod link, byte comparison; returns `ltoc explain --json` for the ltod link.
+    @discardableResult
+    func compareLinks(_ daemon: Daemon, sourceLocation: SourceLocation = #_sourceLocation) throws -> Explain {
+        let plain = try linkPlain()
+        try linkThroughLtod(daemon)
+        let built = directory + "/" + output
+        #expect(sameBytes(plain, built), "binary linked through ltod differs from plain gcc's: \(built)", sourceLocation: sourceLocation)
+        return try Explain(daemon)
+    }
+
+    /// Runs both binaries and checks they print the same and exit 0.
+    func runBoth(env: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let a = try Shell.run(["./" + output + ".plain"], cwd: directory, env: env)
+        let b = try Shell.run(["./" + output], cwd: directory, env: env)
+        #expect(a.status == 0 && b.status == 0, "exit \(a.status) / \(b.status): \(b.stderr)", sourceLocation: sourceLocation)
+        #expect(a.stdout == b.stdout, sourceLocation: sourceLocation)
+        #expect(!b.stdout.isEmpty, sourceLocation: sourceLocation)
+    }
+}
+
+/// `ltoc explain --json` for the latest link.
+struct Explain {
+    let total: Int
+    let reused: Int
+    let rebuilt: Int
+    let json: [String: Any]
+
+    init(_ daemon: Daemon, target: String? = nil) throws {
+        let out = try daemon.ltoc(["explain", "--json"] + (target.map { [$0] } ?? [])).stdout
+        json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] ?? [:]
+        let p = json["partitions"] as? [String: Any] ?? [:]
+        total = (p["total"] as? Int) ?? -1
+        reused = (p["reused"] as? Int) ?? -1
+        rebuilt = (p["rebuilt"] as? Int) ?? -1
+    }
+}
+
