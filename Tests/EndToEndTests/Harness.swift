@@ -103,7 +103,7 @@ final class Daemon {
 
     init(in scratch: Scratch, extraEnv: [String: String] = [:]) throws {
         try Products.require()
-        socket = try scratch.sub("run") + "/socket"
+        socket = try scratch.sub("run") + "/ltod/socket"
         cache = scratch.path + "/cache"
         process.executableURL = URL(fileURLWithPath: Products.ltod)
         process.arguments = ["serve"]
