@@ -13,6 +13,7 @@ import PackageDescription
 /// - `LTODaemon`: the server: sessions, scheduler, statistics.
 /// - `SyntheticC`: the generator of synthetic multi-file C programs for tests and benchmarks.
 /// - `ltod`, `ltoc`: the daemon and the Foundation-free client shim.
+/// - `ltod-bench` (Benchmarks/): measurements against plain `gcc -flto`, and the demo.
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -53,6 +54,10 @@ let package = Package(
             dependencies: ["LTOWire", "LTOProcess", "LTOGCC"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+        .executableTarget(
+            name: "ltod-bench",
+            dependencies: ["SyntheticC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/LTODBench", swiftSettings: strict),
         .executableTarget(
             name: "cache-stress", dependencies: ["LTOCache", "LTOHash"], path: "Tests/CacheStress",
             swiftSettings: strict),
