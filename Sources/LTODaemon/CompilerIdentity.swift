@@ -1,4 +1,5 @@
 import Foundation
+import LTOObject
 import LTOProcess
 import Synchronization
 
@@ -66,7 +67,7 @@ final class CompilerIdentity: Sendable {
     }
 
     static func stampText(_ path: String) -> String {
-        guard let s = FileStamp(path: path) else { return "missing" }
-        return "\(s.size):\(s.mtimeNanos):\(s.inode)"
+        guard let s = FileIdentity(path: path) else { return "missing" }
+        return "\(s.size):\(s.modificationSeconds).\(s.modificationNanoseconds):\(s.inode)"
     }
 }

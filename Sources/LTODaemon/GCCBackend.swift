@@ -105,9 +105,9 @@ final class GCCBackend: Sendable {
         var records: [PartitionRecord] = []
         for (index, entry) in entries.enumerated() where !entry.passThrough {
             let path = job.absolute(entry.path)
-            guard let bytes = readBytes(path) else { continue }
+            guard let (bytes, identity) = try? readFile(path: path) else { continue }
             let (digest, form) = partitionDigest(bytes)
-            records.append(PartitionRecord(index: index, path: path, stamp: FileStamp(path: path), digest: digest, form: form))
+            records.append(PartitionRecord(index: index, path: path, identity: identity, digest: digest, form: form))
             if configuration.prefetch { prefetch(wpa: wpa, index: index, entry: entry.path, bytes: bytes, digest: (digest, form), job: job, session: session) }
         }
         session.recordWPA(partitions: records, seconds: result.seconds)
@@ -203,10 +203,10 @@ final class GCCBackend: Sendable {
     // MARK: Keys
 
     private func currentPartition(_ path: String, session: LinkSession) throws -> (digest: Digest, form: PartitionForm, index: Int?) {
-        if let known = session.partition(at: path), let stamp = known.stamp, FileStamp(path: path) == stamp {
+        if let known = session.partition(at: path), FileIdentity(path: path) == known.identity {
             return (known.digest, known.form, known.index)
         }
-        guard let bytes = readBytes(path) else { throw BackendError.unreadablePartition(path) }
+        guard let (bytes, _) = try? readFile(path: path) else { throw BackendError.unreadablePartition(path) }
         let (digest, form) = partitionDigest(bytes)
         return (digest, form, nil)
     }

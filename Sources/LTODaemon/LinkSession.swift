@@ -1,30 +1,15 @@
 import Foundation
 import LTOGCC
 import LTOHash
+import LTOObject
 import Synchronization
-
-/// Identity of a file's current contents as the filesystem sees it; a change means re-read.
-struct FileStamp: Hashable, Sendable {
-    let device: UInt64
-    let inode: UInt64
-    let size: Int64
-    let mtimeNanos: Int64
-
-    init?(path: String) {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        device = UInt64(st.st_dev)
-        inode = UInt64(st.st_ino)
-        size = Int64(st.st_size)
-        mtimeNanos = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-    }
-}
 
 /// A WPA partition as ltod saw it right after WPA wrote it.
 struct PartitionRecord: Sendable {
     let index: Int
     let path: String
-    let stamp: FileStamp?
+    /// The file as it was when read for `digest`; a request finding it different re-reads it.
+    let identity: FileIdentity
     let digest: Digest
     let form: PartitionForm
 }

@@ -29,26 +29,26 @@ struct InputState: Sendable {
 /// (device, inode, size, mtime): an unchanged object is never read again.
 final class ObjectMemo: Sendable {
     private let stats: Statistics
-    private let known = Mutex<[String: (stamp: FileStamp, state: InputState)]>([:])
+    private let known = Mutex<[String: InputState]>([:])
 
     init(stats: Statistics) { self.stats = stats }
 
-    /// The inputs named in lto-wrapper's arguments, read only where they changed since last seen.
+    /// The inputs named in lto-wrapper's arguments, read only where they changed since last seen
+    /// (an input is unchanged while its file has the identity it was read under).
     func inputs(wrapperArguments: [String], directory: String) -> [InputState] {
         var parsed = 0.0, reused = 0.0
         var out: [InputState] = []
         for input in Self.inputNames(wrapperArguments, directory: directory) {
-            guard let stamp = FileStamp(path: input.file) else { continue }
-            if let memo = known.withLock({ $0[input.name] }), memo.stamp == stamp {
+            if let memo = known.withLock({ $0[input.name] }), let seen = memo.summary?.identity, FileIdentity(path: input.file) == seen {
                 reused += 1
-                out.append(memo.state)
+                out.append(memo)
                 continue
             }
             parsed += 1
-            let summary = input.member.flatMap { try? readArchiveMember(archivePath: input.file, dataOffset: $0) }
-                ?? (input.member == nil ? try? readObject(path: input.file) : nil)
+            let summary = input.member.map { try? readArchiveMember(archivePath: input.file, dataOffset: $0) }
+                ?? (try? readObject(path: input.file))
             let state = InputState(name: input.name, summary: summary)
-            known.withLock { $0[input.name] = (stamp, state) }
+            known.withLock { $0[input.name] = state }
             out.append(state)
         }
         stats.add(["inputs.parsed": parsed, "inputs.reused": reused])

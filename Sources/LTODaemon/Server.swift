@@ -67,12 +67,15 @@ public final class Server: Sendable {
 
     private func serve(_ client: FrameSocket) {
         do {
+            // The hello is read before the uid check so that the refusal is not lost to a
+            // reset (closing a socket with unread data resets it); it is one bounded frame.
+            let hello = try Request.decode(try client.receive(limit: 64))
             guard try client.peerUID() == getuid() else {
                 log.warning("refused a connection from another user")
                 try client.send(Reply.failure("ltod serves only uid \(getuid())").encoded())
                 return
             }
-            guard case .hello(let version) = try Request.decode(try client.receive()) else {
+            guard case .hello(let version) = hello else {
                 try client.send(Reply.failure("expected hello as the first message").encoded())
                 return
             }

@@ -49,8 +49,9 @@ public func readArchive(path: String) throws(ObjectError) -> Archive {
     return archive
 }
 
-/// Reads a whole file, refusing files larger than `maxBytes`.
-public func readFileBytes(path: String, maxBytes: Int = defaultObjectByteLimit) throws(ObjectError) -> [UInt8] {
+/// Reads a whole file, refusing files larger than `maxBytes`; the identity is the one the
+/// bytes were read under (the file did not change while it was read).
+public func readFile(path: String, maxBytes: Int = defaultObjectByteLimit) throws(ObjectError) -> (bytes: [UInt8], identity: FileIdentity) {
     let file = try OpenFile(path: path)
     guard file.identity.size <= maxBytes else {
         throw ObjectError(path: path, kind: .tooLarge,
@@ -58,7 +59,7 @@ public func readFileBytes(path: String, maxBytes: Int = defaultObjectByteLimit) 
     }
     let bytes = try file.read(offset: 0, length: file.identity.size)
     try file.checkUnchanged()
-    return bytes
+    return (bytes, file.identity)
 }
 
 /// An open regular file, closed on deinit.

@@ -1,4 +1,5 @@
 // LTOObject: everything the daemon keeps about one input object.
+import Glibc
 import LTOHash
 
 /// Identity of a file on disk, from the same `fstat` as the read that produced a summary.
@@ -15,6 +16,14 @@ public struct FileIdentity: Hashable, Sendable {
         self.size = size
         self.modificationSeconds = modificationSeconds
         self.modificationNanoseconds = modificationNanoseconds
+    }
+
+    /// The identity of the file at `path` now (following symlinks); nil if it cannot be stat'ed.
+    public init?(path: String) {
+        var st = Glibc.stat()
+        guard fstatat(AT_FDCWD, path, &st, 0) == 0 else { return nil }
+        self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int(st.st_size),
+                  modificationSeconds: Int(st.st_mtim.tv_sec), modificationNanoseconds: Int(st.st_mtim.tv_nsec))
     }
 }
 
