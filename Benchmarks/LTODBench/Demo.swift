@@ -76,7 +76,7 @@ struct Demo: ParsableCommand {
     }
 
     func row(_ a: String, _ b: String, _ c: String, _ d: String, _ e: String) -> String {
-        a.padding(toLength: 30, withPad: " ", startingAt: 0) + b.leftPad(11) + c.leftPad(11) + d.leftPad(12) + e.leftPad(10)
+        a.padding(toLength: 30, withPad: " ", startingAt: 0) + b.leftPad(11) + c.leftPad(11) + d.leftPad(12) + e.leftPad(13)
     }
 
     func seconds(_ t: Double) -> String { String(format: "%.2f s", t) }

@@ -13,7 +13,8 @@ public struct Configuration: Sendable {
     public var partition: PartitionMode
     /// Bound on concurrent WPA/LTRANS processes across all sessions.
     public var jobs: Int
-    /// Start LTRANS for a partition's cache miss as soon as WPA has written it.
+    /// Start LTRANS for a partition's cache miss as soon as WPA has written it, when lto-wrapper
+    /// would otherwise run the LTRANS jobs one at a time.
     public var prefetch: Bool
     public var logLevel: String
 

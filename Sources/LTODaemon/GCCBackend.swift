@@ -108,7 +108,7 @@ final class GCCBackend: Sendable {
             guard let (bytes, identity) = try? readFile(path: path) else { continue }
             let (digest, form) = partitionDigest(bytes)
             records.append(PartitionRecord(index: index, path: path, identity: identity, digest: digest, form: form))
-            if configuration.prefetch { prefetch(wpa: wpa, index: index, entry: entry.path, bytes: bytes, digest: (digest, form), job: job, session: session) }
+            if configuration.prefetch && wpa.ltransRunsSerially { prefetch(wpa: wpa, index: index, entry: entry.path, bytes: bytes, digest: (digest, form), job: job, session: session) }
         }
         session.recordWPA(partitions: records, seconds: result.seconds)
         return result.reply
@@ -172,7 +172,10 @@ final class GCCBackend: Sendable {
 
     // MARK: Prefetch
 
-    /// Starts the LTRANS job lto-wrapper is about to ask for, when its key misses.
+    /// Starts the LTRANS job lto-wrapper is about to ask for, when its key misses. Used when
+    /// lto-wrapper runs LTRANS serially: ltod then builds the misses in parallel on its scheduler.
+    /// (When lto-wrapper is parallel itself, building ahead measured slower, 7.8 s against 6.8 s
+    /// for a cold 201-partition link, so it is left to lto-wrapper.)
     /// It runs on a private copy of the partition's bytes (the ones the key was computed
     /// from), so nothing lto-wrapper does to its files can make the stored object stale.
     private func prefetch(wpa: WPACommand, index: Int, entry: String, bytes: [UInt8], digest: (Digest, PartitionForm),

@@ -32,6 +32,9 @@ public struct WPACommand: Equatable, Sendable {
     public let ltransHead: [String]
     /// The dump prefix lto-wrapper derives LTRANS dumpbases from (`app.` in `app.wpa`).
     public let dumpPrefix: String
+    /// lto-wrapper passes a bare `-fwpa` exactly when it will run the LTRANS jobs one after
+    /// another (no `-flto=N`, `auto` or jobserver); `-fwpa=N` and `-fwpa=jobserver` mean parallel.
+    public var ltransRunsSerially: Bool { args.contains("-fwpa") }
 
     init?(_ args: [String]) {
         guard let listIndex = args.lastIndex(where: { $0.hasPrefix("-fltrans-output-list=") }),

@@ -18,7 +18,7 @@ struct LTOD: ParsableCommand {
           LTOD_MAX_SIZE   cache size limit, e.g. 500M, 5G (default 5G)
           LTOD_PARTITION  1to1 (default), balanced, max, keep
           LTOD_JOBS       concurrent WPA/LTRANS processes (default: number of cores)
-          LTOD_PREFETCH   0 disables building missed partitions ahead of lto-wrapper's requests
+          LTOD_PREFETCH   0: do not build missed partitions in parallel when lto-wrapper runs LTRANS serially
           LTOD_LOG        trace, debug, info (default), notice, warning, error
         """,
         version: ltodVersion,

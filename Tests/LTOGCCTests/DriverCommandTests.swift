@@ -23,8 +23,12 @@ enum Observed {
     }
 
     @Test func classifiesWPAWithJobs() {
-        let args = Observed.wpa.map { $0 == "-fwpa" ? "-fwpa=jobserver" : $0 }
-        guard case .wpa = DriverCommand.classify(args) else { Issue.record("not WPA"); return }
+        guard case .wpa(let serial) = DriverCommand.classify(Observed.wpa) else { Issue.record("not WPA"); return }
+        #expect(serial.ltransRunsSerially)
+        for jobs in ["-fwpa=jobserver", "-fwpa=2"] {
+            guard case .wpa(let w) = DriverCommand.classify(Observed.wpa.map { $0 == "-fwpa" ? jobs : $0 }) else { Issue.record("not WPA"); return }
+            #expect(!w.ltransRunsSerially)
+        }
     }
 
     @Test func classifiesLTRANS() {
