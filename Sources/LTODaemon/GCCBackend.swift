@@ -125,15 +125,25 @@ final class GCCBackend: Sendable {
         let partition = try currentPartition(input, session: session)
         let key = try self.key(for: cmd, job: job, partition: (partition.digest, partition.form))
         let output = job.absolute(cmd.output)
+        let target = BuildTarget(key: key, input: input, inputIdentity: partition.identity, output: output, index: partition.index)
         // A prefetch or another link may be building this very key: wait for it, then reuse.
         _ = inflight.waitIfRunning(key)
         if let reply = reuse(key, output: output, session: session, index: partition.index) { return reply }
         if inflight.begin(key) {
-            return try build(job: job, key: key, output: output, session: session, index: partition.index, owned: true)
+            return try build(job: job, target, session: session, owned: true)
         }
         _ = inflight.waitIfRunning(key)
         if let reply = reuse(key, output: output, session: session, index: partition.index) { return reply }
-        return try build(job: job, key: key, output: output, session: session, index: partition.index, owned: false)
+        return try build(job: job, target, session: session, owned: false)
+    }
+
+    /// One LTRANS job to build: its key, the partition file the key was computed from, its output.
+    private struct BuildTarget {
+        let key: Digest
+        let input: String
+        let inputIdentity: FileIdentity
+        let output: String
+        let index: Int?
     }
 
     /// Answers from the cache if it can: the object is placed at `output` (a private copy).
@@ -149,12 +159,16 @@ final class GCCBackend: Sendable {
         return .output(exitStatus: 0, stdout: [], stderr: [])
     }
 
-    private func build(job: DriverJob, key: Digest, output: String, session: LinkSession, index: Int?, owned: Bool) throws -> Reply {
-        defer { if owned { inflight.finish(key) } }
+    /// Runs the real LTRANS. The result is stored only if the partition file still is the one
+    /// the key was computed from, so a file changed under ltod can never be cached under an old key.
+    private func build(job: DriverJob, _ target: BuildTarget, session: LinkSession, owned: Bool) throws -> Reply {
+        defer { if owned { inflight.finish(target.key) } }
         let result = try job.run(in: tempDirectory, scheduler: scheduler)
         stats.add(["ltrans.rebuilt": 1, "cache.misses": 1, "ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
-        session.record(LTRANSOutcome(index: index, key: key, kind: .rebuilt, seconds: result.seconds, reason: "new key"))
-        if result.status.succeeded { storeResult(key, output: output, result: result, target: session.target) }
+        session.record(LTRANSOutcome(index: target.index, key: target.key, kind: .rebuilt, seconds: result.seconds, reason: "new key"))
+        if result.status.succeeded && FileIdentity(path: target.input) == target.inputIdentity {
+            storeResult(target.key, output: target.output, result: result, target: session.target)
+        }
         return result.reply
     }
 
@@ -205,13 +219,11 @@ final class GCCBackend: Sendable {
 
     // MARK: Keys
 
-    private func currentPartition(_ path: String, session: LinkSession) throws -> (digest: Digest, form: PartitionForm, index: Int?) {
-        if let known = session.partition(at: path), FileIdentity(path: path) == known.identity {
-            return (known.digest, known.form, known.index)
-        }
-        guard let (bytes, _) = try? readFile(path: path) else { throw BackendError.unreadablePartition(path) }
+    private func currentPartition(_ path: String, session: LinkSession) throws -> PartitionRecord {
+        if let known = session.partition(at: path), FileIdentity(path: path) == known.identity { return known }
+        guard let (bytes, identity) = try? readFile(path: path) else { throw BackendError.unreadablePartition(path) }
         let (digest, form) = partitionDigest(bytes)
-        return (digest, form, nil)
+        return PartitionRecord(index: nil, path: path, identity: identity, digest: digest, form: form)
     }
 
     private func key(for cmd: LTRANSCommand, job: DriverJob, partition: (Digest, PartitionForm)) throws -> Digest {

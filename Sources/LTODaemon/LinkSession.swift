@@ -6,7 +6,8 @@ import Synchronization
 
 /// A WPA partition as ltod saw it right after WPA wrote it.
 struct PartitionRecord: Sendable {
-    let index: Int
+    /// The partition's position in WPA's output list; nil when not known from this link's WPA.
+    let index: Int?
     let path: String
     /// The file as it was when read for `digest`; a request finding it different re-reads it.
     let identity: FileIdentity

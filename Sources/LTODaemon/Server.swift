@@ -84,9 +84,18 @@ public final class Server: Sendable {
                 return
             }
             try client.send(Reply.hello(version: Protocol.version, pid: getpid()).encoded())
+            var opened: Set<String> = []
+            // A wrapper that dies mid-link (killed build, ^C) leaves no session open behind it.
+            defer { for id in opened { _ = backend.closeSession(id: id, status: -1) } }
             while true {
                 let request = try Request.decode(try client.receive())
-                try client.send(handle(request).encoded())
+                let reply = handle(request)
+                switch (request, reply) {
+                case (.openSession, .session(let id, _)): opened.insert(id)
+                case (.closeSession(let id, _), _): opened.remove(id)
+                default: break
+                }
+                try client.send(reply.encoded())
             }
         } catch WireError.closed {
             return
