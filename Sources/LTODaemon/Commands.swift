@@ -21,11 +21,21 @@ extension Server {
                 let r = try store.clear()
                 return text("removed \(r.entriesRemoved) entries, freed \(ByteSize.format(r.bytesFreed))\n")
             case "explain": return explain(args)
+            case "progress": return progress(args)
             default: return .failure("unknown command '\(name)'; see `ltoc --help`")
             }
         } catch {
             return .failure("\(name): \(error)")
         }
+    }
+
+    /// `progress SESSION`: "done total reused running" for the shim's progress line.
+    private func progress(_ args: [String]) -> Reply {
+        guard let id = args.first, let session = backend.sessions.withLock({ $0[id] }) else { return text("0 0 0 0\n") }
+        let s = session.snapshot
+        let done = s.outcomes.count
+        let reused = s.outcomes.filter { $0.kind == .reused }.count
+        return text("\(done) \(s.partitions.count) \(reused) \(scheduler.running)\n")
     }
 
     private func text(_ s: String, status: Int32 = 0) -> Reply {

@@ -107,7 +107,8 @@ final class GCCBackend: Sendable {
             let path = job.absolute(entry.path)
             guard let (bytes, identity) = try? readFile(path: path) else { continue }
             let (digest, form) = partitionDigest(bytes)
-            records.append(PartitionRecord(index: index, path: path, identity: identity, digest: digest, form: form))
+            records.append(PartitionRecord(index: index, path: path, identity: identity, digest: digest, form: form,
+                                           functions: functionBodies(in: bytes)))
             if configuration.prefetch && wpa.ltransRunsSerially { prefetch(wpa: wpa, index: index, entry: entry.path, bytes: bytes, digest: (digest, form), job: job, session: session) }
         }
         session.recordWPA(partitions: records, seconds: result.seconds)
@@ -118,7 +119,7 @@ final class GCCBackend: Sendable {
         if let reason = cmd.uncacheableReason {
             stats.add("ltrans.uncacheable")
             let result = try job.run(in: tempDirectory, scheduler: scheduler)
-            session.record(LTRANSOutcome(index: nil, key: nil, kind: .uncached, seconds: result.seconds, reason: reason))
+            session.record(LTRANSOutcome(index: nil, key: nil, kind: .uncached, seconds: result.seconds, note: reason))
             return result.reply
         }
         let input = job.absolute(cmd.input)
@@ -150,10 +151,10 @@ final class GCCBackend: Sendable {
     private func reuse(_ key: Digest, output: String, session: LinkSession, index: Int?) -> Reply? {
         guard let hit = try? store.retrieve(CacheKey(key), to: output) else { return nil }
         if session.wasPrefetched(key) {
-            session.record(LTRANSOutcome(index: index, key: key, kind: .rebuilt, seconds: hit.buildSeconds, reason: "new key (built ahead by prefetch)"))
+            session.record(LTRANSOutcome(index: index, key: key, kind: .rebuilt, seconds: hit.buildSeconds, note: "built ahead of lto-wrapper's request"))
             stats.add(["ltrans.rebuilt": 1, "cache.misses": 1])
         } else {
-            session.record(LTRANSOutcome(index: index, key: key, kind: .reused, seconds: hit.buildSeconds, reason: "cache hit"))
+            session.record(LTRANSOutcome(index: index, key: key, kind: .reused, seconds: hit.buildSeconds, note: nil))
             stats.add(["ltrans.reused": 1, "cache.hits": 1, "ltrans.seconds_saved": hit.buildSeconds])
         }
         return .output(exitStatus: 0, stdout: [], stderr: [])
@@ -165,7 +166,7 @@ final class GCCBackend: Sendable {
         defer { if owned { inflight.finish(target.key) } }
         let result = try job.run(in: tempDirectory, scheduler: scheduler)
         stats.add(["ltrans.rebuilt": 1, "cache.misses": 1, "ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
-        session.record(LTRANSOutcome(index: target.index, key: target.key, kind: .rebuilt, seconds: result.seconds, reason: "new key"))
+        session.record(LTRANSOutcome(index: target.index, key: target.key, kind: .rebuilt, seconds: result.seconds, note: nil))
         if result.status.succeeded && FileIdentity(path: target.input) == target.inputIdentity {
             storeResult(target.key, output: target.output, result: result, target: session.target)
         }
@@ -223,7 +224,7 @@ final class GCCBackend: Sendable {
         if let known = session.partition(at: path), FileIdentity(path: path) == known.identity { return known }
         guard let (bytes, identity) = try? readFile(path: path) else { throw BackendError.unreadablePartition(path) }
         let (digest, form) = partitionDigest(bytes)
-        return PartitionRecord(index: nil, path: path, identity: identity, digest: digest, form: form)
+        return PartitionRecord(index: nil, path: path, identity: identity, digest: digest, form: form, functions: functionBodies(in: bytes))
     }
 
     private func key(for cmd: LTRANSCommand, job: DriverJob, partition: (Digest, PartitionForm)) throws -> Digest {
@@ -236,6 +237,15 @@ final class GCCBackend: Sendable {
         log.debug("LTRANS key", metadata: ["key": "\(key)", "partition": "\(partition.0) (\(partition.1.rawValue))",
                                            "compiler": "\(compiler.joined(separator: " "))", "arguments": "\(cmd.keyArguments.joined(separator: " "))"])
         return key
+    }
+
+    /// The symbols whose GIMPLE bodies a partition carries (from its section names).
+    private func functionBodies(in bytes: [UInt8]) -> [String] {
+        guard let elf = try? ELFFile(bytes: bytes, path: "<partition>") else { return [] }
+        return elf.sections.compactMap { section in
+            guard case .functionBody(let symbol, _)? = LTOSectionName(section.name)?.kind else { return nil }
+            return symbol
+        }
     }
 
     private func partitionDigest(_ bytes: [UInt8]) -> (Digest, PartitionForm) {

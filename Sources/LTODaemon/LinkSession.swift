@@ -13,16 +13,21 @@ struct PartitionRecord: Sendable {
     let identity: FileIdentity
     let digest: Digest
     let form: PartitionForm
+    /// The functions (and variables) whose bodies the partition carries, by assembler name.
+    let functions: [String]
 }
 
-/// What happened to one partition's LTRANS job in a link.
+/// What happened to one partition's LTRANS job in a link. Why a rebuilt partition's key
+/// was new is worked out by `explain` from the partition's functions and the input changes.
 struct LTRANSOutcome: Sendable {
     enum Kind: String, Sendable { case reused, rebuilt, uncached }
     let index: Int?
     let key: Digest?
     let kind: Kind
+    /// Build time (for a reused partition: the recorded build time it saved).
     let seconds: Double
-    let reason: String
+    /// For uncached jobs, why; for rebuilt ones, how (e.g. built ahead of lto-wrapper's request).
+    let note: String?
 }
 
 /// One link: from the wrapper's `openSession` to its `closeSession`.

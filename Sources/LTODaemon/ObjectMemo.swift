@@ -76,7 +76,11 @@ final class ObjectMemo: Sendable {
         var out: [InputChange] = []
         for input in current {
             guard let old = before[input.name] else {
-                out.append(InputChange(path: input.name, functions: [], streams: [], added: true, removed: false))
+                let bodies = input.sections.values.compactMap { s -> String? in
+                    if case .functionBody(let symbol, _)? = s.kind { return symbol }
+                    return nil
+                }
+                out.append(InputChange(path: input.name, functions: bodies.sorted(), streams: [], added: true, removed: false))
                 continue
             }
             let new = input.sections

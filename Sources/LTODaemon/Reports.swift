@@ -10,11 +10,51 @@ extension Server {
             return .output(exitStatus: 0, stdout: Array("statistics zeroed\n".utf8), stderr: [])
         }
         let report = try statsReport()
-        if args.contains("--json") {
-            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-            return .output(exitStatus: 0, stdout: [UInt8](data) + [10], stderr: [])
+        switch try format(args) {
+        case "json": return jsonReply(report)
+        case "prometheus": return .output(exitStatus: 0, stdout: Array(prometheus(report).utf8), stderr: [])
+        default: break
         }
         return .output(exitStatus: 0, stdout: Array(statsTable(report).utf8), stderr: [])
+    }
+
+    /// `--json`, or `--format text|json|prometheus` (also `--format=...`).
+    private func format(_ args: [String]) throws -> String {
+        if args.contains("--json") { return "json" }
+        var value: String?
+        for (i, a) in args.enumerated() {
+            if a == "--format" { value = i + 1 < args.count ? args[i + 1] : "" }
+            if a.hasPrefix("--format=") { value = String(a.dropFirst("--format=".count)) }
+        }
+        guard let value else { return "text" }
+        guard ["text", "json", "prometheus"].contains(value) else {
+            throw StatsError.badFormat(value)
+        }
+        return value
+    }
+
+    /// The Prometheus text exposition format: all-time counters and the current gauges.
+    private func prometheus(_ report: [String: Any]) -> String {
+        func value(_ path: String) -> Double {
+            let p = path.split(separator: ".").map(String.init)
+            let v = (report[p[0]] as? [String: Any])?[p[1]]
+            return (v as? Double) ?? (v as? Int).map(Double.init) ?? 0
+        }
+        func metric(_ name: String, _ type: String, _ help: String, _ v: Double) -> String {
+            let number = v == v.rounded() ? String(Int(v)) : String(v)
+            return "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(number)\n"
+        }
+        var out = ""
+        for (counter, help) in Statistics.counters {
+            out += metric("ltod_" + counter.replacingOccurrences(of: ".", with: "_") + "_total", "counter", help, value(counter))
+        }
+        for (gauge, help) in [("cache.entries", "entries in the cache"), ("cache.bytes", "bytes held by the cache"),
+                              ("cache.limit_bytes", "cache size limit in bytes"),
+                              ("scheduler.limit", "bound on concurrent WPA/LTRANS processes"),
+                              ("scheduler.peak_running", "most WPA/LTRANS processes seen running at once")] {
+            out += metric("ltod_" + gauge.replacingOccurrences(of: ".", with: "_"), "gauge", help, value(gauge))
+        }
+        return out
     }
 
     func statsReport() throws -> [String: Any] {
@@ -76,49 +116,21 @@ extension Server {
             + "Scheduler\n" + row("  limit", "scheduler.limit", gauge: true) + row("  peak running", "scheduler.peak_running", gauge: true)
             + "Inputs\n" + row("  parsed", "inputs.parsed") + row("  unchanged, not re-read", "inputs.reused")
     }
-
-    /// `ltoc explain [--json] [TARGET]`: what the last link of TARGET reused and rebuilt.
-    func explain(_ args: [String]) -> Reply {
-        let json = args.contains("--json")
-        let wanted = args.first { !$0.hasPrefix("-") }
-        let links = backend.lastLinks.withLock { $0 }
-        let chosen = wanted.flatMap { w in links.values.first { $0.target == w || $0.target.hasSuffix("/" + w) } }
-            ?? (wanted == nil ? links.values.max { $0.started < $1.started } : nil)
-        guard let session = chosen else {
-            return .failure(wanted.map { "no link of \($0) is known to this daemon" } ?? "no link has been made through this daemon yet")
-        }
-        let s = session.snapshot
-        let rebuilt = s.outcomes.filter { $0.kind != .reused }
-        let changes = s.changes ?? []
-        let report: [String: Any] = [
-            "target": session.target,
-            "first_link": s.changes == nil,
-            "inputs_changed": changes.map(\.path),
-            "changes": changes.map {
-                ["path": $0.path, "functions": $0.functions, "streams": $0.streams, "added": $0.added, "removed": $0.removed] as [String: Any]
-            },
-            "partitions": ["total": s.outcomes.count, "reused": s.outcomes.count - rebuilt.count, "rebuilt": rebuilt.count],
-            "rebuilt": rebuilt.map { ["index": $0.index ?? -1, "reason": $0.reason, "seconds": $0.seconds, "key": $0.key?.description ?? ""] as [String: Any] },
-            "wpa_seconds": s.wpaSeconds,
-        ]
-        if json, let data = try? JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) {
-            return .output(exitStatus: 0, stdout: [UInt8](data) + [10], stderr: [])
-        }
-        var text = "\(session.target): \(s.outcomes.count) partitions, \(s.outcomes.count - rebuilt.count) reused, \(rebuilt.count) rebuilt\n"
-        if s.changes == nil { text += "first link of this target seen by this daemon\n" }
-        for c in changes {
-            let what = c.added ? "new input" : c.removed ? "input removed"
-                : (c.functions.isEmpty ? "" : "functions " + c.functions.joined(separator: ", "))
-                    + (c.streams.isEmpty ? "" : (c.functions.isEmpty ? "" : "; ") + "streams " + c.streams.joined(separator: ", "))
-            text += "changed \(c.path): \(what)\n"
-        }
-        for o in rebuilt { text += "  partition \(o.index.map(String.init) ?? "?"): \(o.reason) (\(String(format: "%.2f", o.seconds)) s)\n" }
-        return .output(exitStatus: 0, stdout: Array(text.utf8), stderr: [])
-    }
 }
 
 extension String {
     func leftPadded(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
+
+/// A `stats` option that cannot be used.
+enum StatsError: Error, CustomStringConvertible {
+    case badFormat(String)
+
+    var description: String {
+        switch self {
+        case .badFormat(let f): return "unknown format '\(f)'; expected text, json or prometheus"
+        }
     }
 }

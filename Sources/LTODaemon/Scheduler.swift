@@ -4,9 +4,9 @@ import Foundation
 /// so several links under `make -j` do not oversubscribe the machine.
 public final class Scheduler: @unchecked Sendable {
     public let limit: Int
-    // Guards `running` and `peak`; @unchecked because NSCondition is the lock.
+    // Guards `runningCount` and `peak`; @unchecked because NSCondition is the lock.
     private let condition = NSCondition()
-    private var running = 0
+    private var runningCount = 0
     private var peak = 0
 
     public init(limit: Int) { self.limit = max(1, limit) }
@@ -17,16 +17,22 @@ public final class Scheduler: @unchecked Sendable {
         return peak
     }
 
+    /// Processes running now.
+    public var running: Int {
+        condition.lock(); defer { condition.unlock() }
+        return runningCount
+    }
+
     /// Runs `body` once a slot is free.
     public func withSlot<T>(_ body: () throws -> T) rethrows -> T {
         condition.lock()
-        while running >= limit { condition.wait() }
-        running += 1
-        peak = max(peak, running)
+        while runningCount >= limit { condition.wait() }
+        runningCount += 1
+        peak = max(peak, runningCount)
         condition.unlock()
         defer {
             condition.lock()
-            running -= 1
+            runningCount -= 1
             condition.signal()
             condition.unlock()
         }

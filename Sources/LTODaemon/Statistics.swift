@@ -8,15 +8,32 @@ public final class Statistics: Sendable {
     private let store: CacheStore
     private let baseline: Mutex<[String: Double]>
 
-    /// Every counter name the daemon uses, so reports list zeros rather than omit them.
-    public static let names = [
-        "cache.hits", "cache.misses", "cache.corrupt", "cache.evictions", "cache.store_failures",
-        "wpa.runs", "wpa.seconds", "wpa.failures",
-        "ltrans.reused", "ltrans.rebuilt", "ltrans.seconds_spent", "ltrans.seconds_saved",
-        "ltrans.uncacheable", "ltrans.failures", "ltrans.prefetched", "ltrans.raw_keys",
-        "sessions.total", "sessions.fallbacks",
-        "inputs.parsed", "inputs.reused",
+    /// Every counter the daemon keeps, with what it counts, so reports list zeros rather
+    /// than omit them (and the Prometheus exposition has its HELP lines).
+    public static let counters: KeyValuePairs<String, String> = [
+        "cache.hits": "LTRANS jobs answered from the cache",
+        "cache.misses": "LTRANS jobs that had to be compiled",
+        "cache.corrupt": "cache entries whose payload failed its hash check (removed and rebuilt)",
+        "cache.evictions": "cache entries removed to stay under the size limit",
+        "cache.store_failures": "LTRANS results that could not be stored (e.g. a full disk)",
+        "wpa.runs": "WPA runs",
+        "wpa.seconds": "wall time spent in WPA",
+        "wpa.failures": "WPA runs that failed",
+        "ltrans.reused": "partitions taken from the cache",
+        "ltrans.rebuilt": "partitions compiled",
+        "ltrans.seconds_spent": "wall time spent compiling partitions",
+        "ltrans.seconds_saved": "recorded build time of the partitions taken from the cache",
+        "ltrans.uncacheable": "LTRANS jobs run uncached (options with side files)",
+        "ltrans.failures": "LTRANS jobs that failed",
+        "ltrans.prefetched": "misses compiled ahead of lto-wrapper's request",
+        "ltrans.raw_keys": "partitions keyed on raw bytes (layout not recognised)",
+        "sessions.total": "links seen",
+        "sessions.fallbacks": "links that ran without the daemon",
+        "inputs.parsed": "input objects read and parsed",
+        "inputs.reused": "unchanged input objects not read again",
     ]
+
+    static var names: [String] { counters.map(\.key) }
 
     init(store: CacheStore) {
         self.store = store

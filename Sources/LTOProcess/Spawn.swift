@@ -59,6 +59,12 @@ public enum ExitStatus: Equatable, Sendable {
     }
 
     public var succeeded: Bool { self == .exited(0) }
+
+    /// Decodes a status filled in by waitpid.
+    public init(waitStatus status: Int32) {
+        let signal = status & 0x7f
+        self = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+    }
 }
 
 /// Why a program could not be started.
@@ -116,8 +122,7 @@ public func wait(for pid: pid_t) -> ExitStatus {
     while waitpid(pid, &status, 0) < 0 {
         if errno != EINTR { return .exited(127) }
     }
-    let signal = status & 0x7f
-    return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+    return ExitStatus(waitStatus: status)
 }
 
 /// Runs a program to completion.

@@ -16,8 +16,11 @@ enum CLI {
 
     Commands:
       status                      show the daemon's pid, uptime, socket and cache (exit 1 if not running)
-      stats [--json] [--zero]     cache and link statistics; --zero resets the all-time counters
-      explain [--json] [TARGET]   what the last link of TARGET (default: the latest) reused and rebuilt
+      stats [--json | --format text|json|prometheus] [--zero]
+                                  cache and link statistics, since start and all-time;
+                                  --zero resets the all-time counters
+      explain [--json] [TARGET]   what the last link of TARGET (default: the latest) reused and rebuilt, and why
+      explain --list [--json]     the targets this daemon knows, with their last link
       gc [--max-size SIZE] [--older-than DURATION]
                                   evict least-recently-used entries (SIZE: 500M, 5G; DURATION: 12h, 7d)
       clear                       empty the cache

@@ -37,7 +37,8 @@ enum Wrapper {
         }
         let status: ExitStatus
         do {
-            status = try LTOProcess.run(Command(executable: real, argv: [real] + argv.dropFirst(), environment: childEnv))
+            let pid = try spawn(Command(executable: real, argv: [real] + argv.dropFirst(), environment: childEnv))
+            status = isatty(2) == 1 ? Progress.waitShowing(pid, socket: socket, session: id) : wait(for: pid)
         } catch {
             fail("\(error)")
         }
