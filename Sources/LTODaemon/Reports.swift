@@ -58,6 +58,7 @@ extension Server {
     }
 
     func statsReport() throws -> [String: Any] {
+        stats.importFallbacks(from: Endpoint.fallbackLog(socketPath: listener.path))
         let summary = try store.summary()
         let (allTime, since) = stats.snapshot()
         var report = Self.nest(allTime)

@@ -33,6 +33,7 @@ public final class Server: Sendable {
     /// Serves until `stop()`; returns after in-flight requests have finished.
     public func run() {
         log.info("ltod \(ltodVersion) serving", metadata: ["socket": "\(listener.path)", "cache": "\(configuration.cacheDirectory)", "pid": "\(getpid())"])
+        stats.importFallbacks(from: Endpoint.fallbackLog(socketPath: listener.path))
         while let client = listener.accept() {
             if stopping.load(ordering: .acquiring) { break }
             let admitted = connections.withLock { n in

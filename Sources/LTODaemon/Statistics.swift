@@ -59,6 +59,16 @@ public final class Statistics: Sendable {
         return (all, since)
     }
 
+    /// Counts the links the shim ran without a daemon (one line each in the fallback log)
+    /// and empties the log. A line appended while it is being read may be lost, never doubled.
+    func importFallbacks(from log: String) {
+        let taken = log + ".\(getpid()).importing"
+        guard rename(log, taken) == 0 else { return }
+        defer { unlink(taken) }
+        let lines = (try? String(contentsOfFile: taken, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        if lines > 0 { add("sessions.fallbacks", Double(lines)) }
+    }
+
     /// Zeroes the all-time counters while keeping the since-start figures.
     func zero() throws {
         let current = snapshot()

@@ -16,6 +16,11 @@ public enum Endpoint {
         getenv(name).map { String(cString: $0) }
     }
 
+    /// Where the shim records links that ran without the daemon, for `sessions.fallbacks`.
+    public static func fallbackLog(socketPath: String) -> String {
+        directory(of: socketPath) + "/fallbacks"
+    }
+
     /// The parent directory of a socket path.
     public static func directory(of socketPath: String) -> String {
         guard let slash = socketPath.lastIndex(of: "/") else { return "." }

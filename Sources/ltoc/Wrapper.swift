@@ -52,7 +52,17 @@ enum Wrapper {
     static func fallBack(real: String, argv: [String], reason: String) -> Never {
         if strict { fail("ltod is not available (\(reason)) and LTOD_STRICT=1") }
         printError("ltod is not available (\(reason)); linking without the cache")
+        recordFallback(reason)
         do { try exec(Command(executable: real, argv: [real] + argv.dropFirst())) } catch { fail("\(error)") }
+    }
+
+    /// Appends one line to the fallback log beside the socket, if its directory exists;
+    /// the daemon counts the lines into `sessions.fallbacks` when it next runs.
+    static func recordFallback(_ reason: String) {
+        let fd = open(Endpoint.fallbackLog(socketPath: Endpoint.socketPath()), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        writeAll(fd, Array("\(time(nil)) \(reason)\n".utf8))
+        close(fd)
     }
 
     /// GCC's real lto-wrapper for this driver (`$COLLECT_GCC -print-prog-name=lto-wrapper`),

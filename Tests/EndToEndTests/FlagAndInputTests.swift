@@ -167,6 +167,29 @@ extension EndToEnd {
             #expect(strict.stderr.contains("LTOD_STRICT=1"))
         }
 
+        @Test func fallbacksAreCountedWhenADaemonRunsAgain() throws {
+            try Products.require()
+            let scratch = try Scratch("fallcount")
+            let socket = try scratch.sub("run") + "/socket"
+            let dir = try scratch.sub("src")
+            try "int main(void) { return 0; }\n".write(toFile: dir + "/m.c", atomically: false, encoding: .utf8)
+            try Shell.check(["gcc", "-O2", "-flto", "-c", "m.c"], cwd: dir)
+            // The cache directory is a file: the shim's attempt to start a daemon fails.
+            let notADirectory = scratch.path + "/file"
+            FileManager.default.createFile(atPath: notADirectory, contents: Data())
+            for _ in 0..<2 {
+                let r = try Shell.run([Products.ltoc, "gcc", "-O2", "-flto", "-o", "app", "m.o"], cwd: dir,
+                                      env: ["LTOD_SOCKET": socket, "LTOD_CACHE_DIR": notADirectory + "/cache"])
+                #expect(r.status == 0 && r.stderr.contains("linking without the cache"), "\(r.stderr)")
+            }
+            let env = ["LTOD_SOCKET": socket, "LTOD_CACHE_DIR": scratch.path + "/cache"]
+            try Shell.check([Products.ltod, "start"], cwd: "/", env: env)
+            let stats = try Shell.check([Products.ltoc, "stats", "--json"], cwd: "/", env: env)
+            let json = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+            #expect((json?["sessions"] as? [String: Any])?["fallbacks"] as? Int == 2)
+            try Shell.check([Products.ltoc, "shutdown"], cwd: "/", env: env)
+        }
+
         @Test func shimStartsTheDaemonWhenItIsNotRunning() throws {
             try Products.require()
             let scratch = try Scratch("autostart")
