@@ -17,6 +17,10 @@ public struct Configuration: Sendable {
     /// would otherwise run the LTRANS jobs one at a time.
     public var prefetch: Bool
     public var logLevel: String
+    /// The daemon exits after this many seconds without a connection (0: never).
+    public var idleTimeout: Double
+
+    public static let defaultIdleTimeout: Double = 30 * 60
 
     public static let defaultMaxSize: UInt64 = 5 << 30
 
@@ -41,6 +45,11 @@ public struct Configuration: Sendable {
             guard let j = Int(text), j > 0 else { throw .invalid("LTOD_JOBS", text, "a positive number") }
             jobs = j
         }
+        var idle = defaultIdleTimeout
+        if let text = env["LTOD_IDLE_TIMEOUT"].nonEmpty {
+            guard let v = Duration.parseSeconds(text) else { throw .invalid("LTOD_IDLE_TIMEOUT", text, "a duration such as 90s, 30m or 2h (0 to never exit)") }
+            idle = v
+        }
         return Configuration(
             socketPath: Endpoint.socketPath { env[$0] },
             cacheDirectory: cache,
@@ -48,7 +57,8 @@ public struct Configuration: Sendable {
             partition: partition,
             jobs: jobs,
             prefetch: env["LTOD_PREFETCH"] != "0",
-            logLevel: env["LTOD_LOG"].nonEmpty ?? "info")
+            logLevel: env["LTOD_LOG"].nonEmpty ?? "info",
+            idleTimeout: idle)
     }
 }
 

@@ -41,27 +41,35 @@ public final class Listener: Sendable {
         }
     }
 
-    /// Adopts an inherited listening socket (systemd socket activation).
+    /// Adopts an inherited listening socket (systemd socket activation); systemd keeps
+    /// owning it, so it is never unlinked here.
     public init(inheritedFD: Int32, path: String) {
         self.path = path
         fd = inheritedFD
         lockFD = -1
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
-    /// Accepts one connection; nil once the listener was shut down.
-    public func accept() -> FrameSocket? {
+    /// Accepts the next connection. Once `stopping()` is true it still returns every
+    /// connection already queued, then nil, so no client that got in is dropped.
+    public func accept(stopping: () -> Bool) -> FrameSocket? {
         while true {
-            let client = ltod_accept_cloexec(fd)
-            if client >= 0 { return FrameSocket(adopting: client) }
-            if errno == EINTR || errno == ECONNABORTED { continue }
-            return nil
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&ready, 1, 200)
+            if n > 0 {
+                let client = ltod_accept_cloexec(fd)
+                if client >= 0 { return FrameSocket(adopting: client) }
+                if errno == EAGAIN || errno == EINTR || errno == ECONNABORTED { continue }
+                return nil
+            }
+            if n < 0 && errno != EINTR { return nil }
+            if n == 0 && stopping() { return nil }
         }
     }
 
-    /// Stops accepting and removes the socket file.
-    public func shutdown() {
+    /// Removes the socket file (our own socket only), so that no new client finds it.
+    public func withdraw() {
         if lockFD >= 0 { unlink(path) }
-        Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }
 
     private static func prepareDirectory(_ dir: String) throws(ListenerError) {
@@ -119,7 +127,8 @@ public final class Listener: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         umask(old)
-        guard rc == 0, chmod(path, 0o600) == 0, listen(fd, 128) == 0 else {
+        guard rc == 0, chmod(path, 0o600) == 0, listen(fd, 128) == 0,
+              fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0 else {
             let message = "cannot listen on \(path): \(errnoText())"
             close(fd)
             throw .system(message)

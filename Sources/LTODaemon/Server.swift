@@ -18,6 +18,7 @@ public final class Server: Sendable {
     let started = Date()
     private let stopping = Atomic<Bool>(false)
     private let connections = Mutex(0)
+    private let lastActivity = Mutex(Date())
     static let maxConnections = 512
 
     public init(configuration: Configuration, listener: Listener, log: Logger) throws {
@@ -34,8 +35,12 @@ public final class Server: Sendable {
     public func run() {
         log.info("ltod \(ltodVersion) serving", metadata: ["socket": "\(listener.path)", "cache": "\(configuration.cacheDirectory)", "pid": "\(getpid())"])
         stats.importFallbacks(from: Endpoint.fallbackLog(socketPath: listener.path))
-        while let client = listener.accept() {
-            if stopping.load(ordering: .acquiring) { break }
+        Systemd.notify("READY=1\nSTATUS=serving on \(listener.path)")
+        if configuration.idleTimeout > 0 {
+            Thread.detachNewThread { [self] in watchIdle() }
+        }
+        while let client = listener.accept(stopping: { stopping.load(ordering: .acquiring) }) {
+            lastActivity.withLock { $0 = Date() }
             let admitted = connections.withLock { n in
                 guard n < Self.maxConnections else { return false }
                 n += 1
@@ -48,6 +53,7 @@ public final class Server: Sendable {
             Thread.detachNewThread { [self] in
                 serve(client)
                 connections.withLock { $0 -= 1 }
+                lastActivity.withLock { $0 = Date() }
             }
         }
         drain()
@@ -58,7 +64,24 @@ public final class Server: Sendable {
     public func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         log.info("stopping")
-        listener.shutdown()
+        Systemd.notify("STOPPING=1")
+        listener.withdraw()
+    }
+
+    /// Stops the daemon once no connection has been open for the idle timeout. A client that
+    /// connects at that moment is not lost: connections already queued are still served before
+    /// `run` returns, and under socket activation a later one waits in systemd's socket, which
+    /// starts ltod again.
+    private func watchIdle() {
+        let step = min(5.0, max(0.05, configuration.idleTimeout / 10))
+        while !stopping.load(ordering: .acquiring) {
+            usleep(UInt32(step * 1_000_000))
+            let idle = connections.withLock { $0 } == 0 && Date().timeIntervalSince(lastActivity.withLock { $0 }) >= configuration.idleTimeout
+            if idle {
+                log.info("idle for \(Int(configuration.idleTimeout)) s")
+                stop()
+            }
+        }
     }
 
     private func drain() {

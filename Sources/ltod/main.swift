@@ -19,6 +19,7 @@ struct LTOD: ParsableCommand {
           LTOD_PARTITION  1to1 (default), balanced, max, keep
           LTOD_JOBS       concurrent WPA/LTRANS processes (default: number of cores)
           LTOD_PREFETCH   0: do not build missed partitions in parallel when lto-wrapper runs LTRANS serially
+          LTOD_IDLE_TIMEOUT  exit after this long without a connection, e.g. 30m (default), 0 = never
           LTOD_LOG        trace, debug, info (default), notice, warning, error
         """,
         version: ltodVersion,
@@ -26,7 +27,9 @@ struct LTOD: ParsableCommand {
 }
 
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve in the foreground until SIGTERM, SIGINT or `ltoc shutdown`.")
+    static let configuration = CommandConfiguration(
+        abstract: "Serve in the foreground until SIGTERM, SIGINT, `ltoc shutdown` or the idle timeout.",
+        discussion: "Under systemd, takes the listening socket passed by socket activation (LISTEN_FDS) and reports readiness (NOTIFY_SOCKET).")
 
     func run() throws {
         let config = try loadConfiguration()
@@ -38,8 +41,12 @@ struct Serve: ParsableCommand {
         sigaddset(&stopSignals, SIGINT)
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         let listener: Listener
-        do { listener = try Listener(path: config.socketPath) } catch {
-            throw ValidationError("\(error)")
+        if let inherited = Systemd.inheritedListener() {
+            listener = Listener(inheritedFD: inherited.fd, path: inherited.path)
+        } else {
+            do { listener = try Listener(path: config.socketPath) } catch {
+                throw ValidationError("\(error)")
+            }
         }
         let server = try Server(configuration: config, listener: listener, log: log)
         let signals = stopSignals
