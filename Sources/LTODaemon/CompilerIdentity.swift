@@ -1,4 +1,5 @@
 import Foundation
+import LTOHash
 import LTOObject
 import LTOProcess
 import Synchronization
@@ -19,8 +20,9 @@ final class CompilerIdentity: Sendable {
         let path = try resolveExecutable(driver, path: lookup("PATH", in: environment))
         let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         let prefixes = Self.prefixOptions(args)
+        // PATH decides which assembler the driver runs (`-print-prog-name=as` answers a bare name).
         let memoKey = ([real, Self.stampText(real)] + prefixes
-            + ["COMPILER_PATH", "GCC_EXEC_PREFIX"].map { lookup($0, in: environment) ?? "-" }).joined(separator: "\u{1}")
+            + ["COMPILER_PATH", "GCC_EXEC_PREFIX", "PATH"].map { lookup($0, in: environment) ?? "-" }).joined(separator: "\u{1}")
         let probe = try memo.withLock { $0[memoKey] } ?? {
             let p = try Self.probe(driver: path, environment: environment, prefixes: prefixes)
             memo.withLock { $0[memoKey] = p }
@@ -41,13 +43,15 @@ final class CompilerIdentity: Sendable {
         }
         let version = try ask("-dumpfullversion")
         let machine = try ask("-dumpmachine")
+        // The specs (built in, or a specs file in GCC's directory) shape lto1's and as's options.
+        let specs = Digest.of(try ask("-dumpspecs")).description
         var tools: [String] = []
         for tool in ["lto1", "as"] {
             let named = try ask("-print-prog-name=\(tool)")
             let found = (try? resolveExecutable(named, path: lookup("PATH", in: environment))) ?? named
             tools.append(URL(fileURLWithPath: found).resolvingSymlinksInPath().path)
         }
-        return Probe(facts: ["version", version, "machine", machine], tools: tools)
+        return Probe(facts: ["version", version, "machine", machine, "specs", specs], tools: tools)
     }
 
     /// `-B` prefixes change which lto1 and as the driver runs.

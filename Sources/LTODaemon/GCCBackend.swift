@@ -52,12 +52,16 @@ final class GCCBackend: Sendable {
     // MARK: Sessions
 
     func openSession(_ wrapper: Invocation) -> Reply {
+        let inputs = objects.inputs(wrapperArguments: Array(wrapper.argv.dropFirst()), directory: wrapper.cwd)
+        // Offloading runs mkoffload, which finds the accelerator compiler next to COLLECT_GCC.
+        if let offload = inputs.first(where: { $0.summary?.elf.sections.contains { $0.name.hasPrefix(".gnu.offload_lto_") } ?? false }) {
+            return .passThrough(reason: "\(offload.name) has offloading sections")
+        }
         let id = UUID().uuidString
         let session = LinkSession(id: id, target: linkTarget(collectOptions: wrapper.env("COLLECT_GCC_OPTIONS"), directory: wrapper.cwd),
                                   directory: wrapper.cwd)
         sessions.withLock { $0[id] = session }
         stats.add("sessions.total")
-        let inputs = objects.inputs(wrapperArguments: Array(wrapper.argv.dropFirst()), directory: wrapper.cwd)
         let previous = lastLinks.withLock { $0[session.target] }?.snapshot.inputs
         session.recordInputs(inputs, changes: previous.map { ObjectMemo.changes(from: $0, to: inputs) })
         log.debug("session opened", metadata: ["session": "\(id)", "target": "\(session.target)"])
@@ -164,13 +168,30 @@ final class GCCBackend: Sendable {
     /// the key was computed from, so a file changed under ltod can never be cached under an old key.
     private func build(job: DriverJob, _ target: BuildTarget, session: LinkSession, owned: Bool) throws -> Reply {
         defer { if owned { inflight.finish(target.key) } }
-        let result = try job.run(in: tempDirectory, scheduler: scheduler)
+        let (result, external) = try runListingReads(job)
         stats.add(["ltrans.rebuilt": 1, "cache.misses": 1, "ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
-        session.record(LTRANSOutcome(index: target.index, key: target.key, kind: .rebuilt, seconds: result.seconds, note: nil))
-        if result.status.succeeded && FileIdentity(path: target.input) == target.inputIdentity {
+        session.record(LTRANSOutcome(index: target.index, key: target.key, kind: .rebuilt, seconds: result.seconds,
+                                     note: external.map { "not stored: the assembler read " + $0.joined(separator: ", ") }))
+        if result.status.succeeded && external == nil && FileIdentity(path: target.input) == target.inputIdentity {
             storeResult(target.key, output: target.output, result: result, target: session.target)
         }
         return result.reply
+    }
+
+    /// Runs an LTRANS job with `-Wa,--MD,<file>` (which changes nothing in the object) so that
+    /// the assembler lists what it read. Returns nil as the second value only when it read
+    /// nothing but lto1's output; otherwise the files (or a reason), and the result is not stored.
+    private func runListingReads(_ job: DriverJob) throws -> (ProcessResult, external: [String]?) {
+        let deps = tempDirectory + "/deps-\(UUID().uuidString).d"
+        defer { unlink(deps) }
+        guard !deps.contains(",") else { return (try job.run(in: tempDirectory, scheduler: scheduler), ["(cache path has a comma)"]) }
+        let result = try job.with(arguments: job.rawArguments + ["-Wa,--MD," + deps]).run(in: tempDirectory, scheduler: scheduler)
+        guard let text = readText(deps), let listed = AssemblerDependencies.parse(text) else {
+            return (result, ["(no dependency list from the assembler)"])
+        }
+        let external = AssemblerDependencies.externalInputs(listed)
+        if !external.isEmpty { stats.add("ltrans.uncacheable") }
+        return (result, external.isEmpty ? nil : external)
     }
 
     /// Stores a finished LTRANS object. Jobs that printed diagnostics are not stored, so
@@ -212,9 +233,11 @@ final class GCCBackend: Sendable {
             var args = predicted.args
             args[args.count - 1] = privateBase + ".o"
             args[args.count - 2] = privateBase + ".ltrans.o"
-            guard let result = try? job.with(arguments: args).run(in: tempDirectory, scheduler: scheduler) else { return }
+            guard let (result, external) = try? runListingReads(job.with(arguments: args)) else { return }
             stats.add(["ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
-            if result.status.succeeded { storeResult(key, output: privateBase + ".ltrans.o", result: result, target: session.target) }
+            if result.status.succeeded && external == nil {
+                storeResult(key, output: privateBase + ".ltrans.o", result: result, target: session.target)
+            }
         }
     }
 
@@ -271,7 +294,11 @@ struct DriverJob: Sendable {
             + ["COLLECT_GCC=\(driver)"]
         rawArguments = Array(invocation.argv.dropFirst())
         let cwd = invocation.cwd
-        arguments = ResponseFile.expand(rawArguments) { readText($0.hasPrefix("/") ? $0 : cwd + "/" + $0) }
+        // A response file that is not valid UTF-8 stays unexpanded: the job is then not
+        // recognised as WPA or LTRANS and runs exactly as asked, uncached.
+        arguments = ResponseFile.expand(rawArguments) { path in
+            readBytes(path.hasPrefix("/") ? path : cwd + "/" + path).flatMap { String(validating: $0, as: UTF8.self) }
+        }
     }
 
     private init(copy: DriverJob, arguments: [String]) {

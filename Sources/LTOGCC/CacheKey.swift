@@ -30,10 +30,11 @@ public struct LTRANSKeyInputs: Sendable {
     /// Bumped whenever the key's framing or meaning changes, so old entries miss.
     public static let formatTag = "ltod/gcc-ltrans/1"
 
-    /// Environment variables that reach the key (read by the driver, lto1 or as, or
-    /// changing the diagnostics ltod replays on a hit).
+    /// Environment variables that reach the key: read by the driver, lto1 or as; choosing
+    /// the shared libraries they load; or changing the diagnostics they print.
     public static let environmentNames = [
         "GCC_EXEC_PREFIX", "COMPILER_PATH", "GCC_COMPARE_DEBUG", "SOURCE_DATE_EPOCH",
+        "LD_LIBRARY_PATH", "LD_PRELOAD",
         "LANG", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "GCC_COLORS", "GCC_URLS", "TERM_URLS",
     ]
 

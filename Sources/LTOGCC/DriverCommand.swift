@@ -98,10 +98,11 @@ public struct LTRANSCommand: Equatable, Sendable {
     /// Options that write side files (dumps, temps, stack usage), read files that are
     /// not in the key (profiles, plugins, specs), or wrap the tools are never cached.
     public var uncacheableReason: String? {
-        for a in args {
-            for p in Self.uncacheablePrefixes where a.hasPrefix(p) {
-                return "option \(a) writes or reads files outside the cache key"
-            }
+        for (i, a) in args.enumerated() {
+            let writesOrReads = Self.uncacheablePrefixes.contains { a.hasPrefix($0) }
+                || (a.hasPrefix("-Wa,") && Self.assemblerOptionTouchesFiles(a))
+                || a == "-Xassembler" || (i > 0 && args[i - 1] == "-Xassembler")
+            if writesOrReads { return "option \(a) writes or reads files outside the cache key" }
         }
         return nil
     }
@@ -111,5 +112,13 @@ public struct LTRANSCommand: Equatable, Sendable {
         "-fprofile-use", "-fauto-profile", "-fbranch-probabilities", "-fprofile-dir", "-fplugin",
         "-specs", "-wrapper", "-ftime-report", "-fmem-report", "-flto-report", "-fcompare-debug",
         "-frecord-gcc-switches-file", "-aux-info", "-fdiagnostics-format=sarif", "-fprofile-note",
+        "-fsave-optimization-record", "-gsplit-dwarf",
     ]
+
+    /// Assembler options that write listings or dependency files, or read response files.
+    static func assemblerOptionTouchesFiles(_ option: String) -> Bool {
+        option.dropFirst(4).split(separator: ",").contains { o in
+            o.hasPrefix("-a") || o.hasPrefix("--MD") || o.hasPrefix("-MD") || o.hasPrefix("@")
+        }
+    }
 }

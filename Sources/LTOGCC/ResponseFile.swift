@@ -15,35 +15,38 @@ public enum ResponseFile {
         return out
     }
 
-    /// Splits the text of a response file into arguments.
+    /// Splits the text of a response file into arguments, byte by byte as libiberty does
+    /// (white space is C's `isspace` set, so multi-byte UTF-8 never splits or escapes).
     public static func split(_ text: String) -> [String] {
+        let space: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D]
+        let backslash = UInt8(ascii: "\\"), single = UInt8(ascii: "'"), double = UInt8(ascii: "\"")
         var args: [String] = []
-        var current: [Character] = []
+        var current: [UInt8] = []
         var inArg = false
-        var quote: Character?
+        var quote: UInt8?
         var escaped = false
-        for c in text {
+        for b in text.utf8 {
             if escaped {
-                current.append(c)
+                current.append(b)
                 escaped = false
-            } else if c == "\\" {
+            } else if b == backslash {
                 escaped = true
                 inArg = true
             } else if let q = quote {
-                if c == q { quote = nil } else { current.append(c) }
-            } else if c == "'" || c == "\"" {
-                quote = c
+                if b == q { quote = nil } else { current.append(b) }
+            } else if b == single || b == double {
+                quote = b
                 inArg = true
-            } else if c.isWhitespace {
-                if inArg { args.append(String(current)) }
+            } else if space.contains(b) {
+                if inArg { args.append(String(decoding: current, as: UTF8.self)) }
                 current = []
                 inArg = false
             } else {
-                current.append(c)
+                current.append(b)
                 inArg = true
             }
         }
-        if inArg { args.append(String(current)) }
+        if inArg { args.append(String(decoding: current, as: UTF8.self)) }
         return args
     }
 }

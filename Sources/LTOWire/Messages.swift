@@ -65,10 +65,12 @@ public enum Reply: Equatable, Sendable {
     case output(exitStatus: Int32, stdout: [UInt8], stderr: [UInt8])
     /// The request was refused; the message says why and what to do.
     case failure(String)
+    /// ltod stays out of this link (e.g. offloading); the wrapper runs GCC's lto-wrapper unchanged.
+    case passThrough(reason: String)
 }
 
 private enum RequestType: UInt8 { case hello = 1, command, openSession, closeSession, compile }
-private enum ReplyType: UInt8 { case hello = 1, session, output, failure }
+private enum ReplyType: UInt8 { case hello = 1, session, output, failure, passThrough }
 
 extension WireWriter {
     mutating func invocation(_ i: Invocation) {
@@ -170,6 +172,9 @@ extension Reply {
         case .failure(let message):
             w.u8(ReplyType.failure.rawValue)
             w.string(message)
+        case .passThrough(let reason):
+            w.u8(ReplyType.passThrough.rawValue)
+            w.string(reason)
         }
         return w.bytes
     }
@@ -193,6 +198,8 @@ extension Reply {
             reply = .output(exitStatus: s, stdout: try r.blob(), stderr: try r.blob())
         case .failure:
             reply = .failure(try r.string())
+        case .passThrough:
+            reply = .passThrough(reason: try r.string())
         }
         guard r.isAtEnd else { throw .malformed("trailing bytes after message") }
         return reply

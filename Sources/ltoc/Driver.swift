@@ -11,6 +11,7 @@ import LTOWire
 enum Driver {
     static func run(_ argv: [String], driver: String, session: String) -> Never {
         let env = currentEnvironment()
+        guard invocationIsText() else { runUnchanged(argv, driver: driver) }
         let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: env)
         do {
             let socket = try connectToDaemon(autostart: false)
@@ -25,6 +26,14 @@ enum Driver {
         } catch {
             runDirectly(argv, driver: driver, env: env, reason: "\(error)")
         }
+    }
+
+    /// Runs the real driver with its raw argv and environment bytes (only ltod's variables removed).
+    static func runUnchanged(_ argv: [String], driver: String) -> Never {
+        unsetenv("LTOD_DRIVER")
+        unsetenv("LTOD_SESSION")
+        setenv("COLLECT_GCC", driver, 1)
+        execRaw((try? resolveExecutable(driver, path: environment("PATH"))) ?? driver, argv0: driver)
     }
 
     /// Runs the real driver in this process's place, with the environment GCC gave lto-wrapper.

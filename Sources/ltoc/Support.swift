@@ -55,6 +55,32 @@ func setting(_ env: [String], _ name: String, _ value: String) -> [String] {
     env.filter { !$0.hasPrefix(name + "=") } + [name + "=" + value]
 }
 
+/// Replaces this process with `path`, passing this process's own argv bytes (argv[0] set to
+/// `argv0`) and environment untouched: the way to hand a job to GCC exactly as it came.
+func execRaw(_ path: String, argv0: String) -> Never {
+    var args = (0..<Int(CommandLine.argc)).map { CommandLine.unsafeArgv[$0] }
+    args[0] = strdup(argv0)
+    args.append(nil)
+    execv(path, args)
+    fail("cannot run \(path): \(errnoText())")
+}
+
+/// Whether argv, the environment and the working directory are all valid UTF-8. The
+/// protocol carries text; a job with other bytes runs without the daemon, exactly as given.
+func invocationIsText() -> Bool {
+    for i in 0..<Int(CommandLine.argc) {
+        guard let p = CommandLine.unsafeArgv[i], String(validatingCString: p) != nil else { return false }
+    }
+    var env = environ
+    while let entry = env.pointee {
+        if String(validatingCString: entry) == nil { return false }
+        env += 1
+    }
+    guard let cwd = getcwd(nil, 0) else { return false }
+    defer { free(cwd) }
+    return String(validatingCString: cwd) != nil
+}
+
 var strict: Bool { environment("LTOD_STRICT").map { $0 == "1" || $0 == "yes" || $0 == "true" } ?? false }
 
 /// The directory to pass to `gcc -B`: `<prefix>/libexec/ltod` of an installed ltoc,

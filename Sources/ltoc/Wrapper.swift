@@ -15,6 +15,7 @@ enum Wrapper {
             fail("COLLECT_GCC is not set: lto-wrapper is run by gcc during a -flto link, not by hand")
         }
         let real = realLTOWrapper(driver: collectGCC)
+        guard invocationIsText() else { execRaw(real, argv0: real) }
         let env = currentEnvironment()
         let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: env)
         let socket: FrameSocket
@@ -25,6 +26,7 @@ enum Wrapper {
         } catch {
             fallBack(real: real, argv: argv, reason: "\(error)")
         }
+        if case .passThrough = reply { runUnchanged(argv) }
         guard case .session(let id, let partitionOption) = reply else {
             fallBack(real: real, argv: argv, reason: failureText(reply))
         }
@@ -48,12 +50,24 @@ enum Wrapper {
         exit(status.code)
     }
 
+    /// Runs GCC's own lto-wrapper with ltod out of the way.
+    static func runUnchanged(_ argv: [String]) -> Never {
+        guard let collectGCC = environment("LTOD_DRIVER") ?? environment("COLLECT_GCC") else {
+            fail("COLLECT_GCC is not set: lto-wrapper is run by gcc during a -flto link, not by hand")
+        }
+        let real = realLTOWrapper(driver: collectGCC)
+        unsetenv("LTOD_SESSION")
+        unsetenv("LTOD_DRIVER")
+        setenv("COLLECT_GCC", collectGCC, 1)
+        execRaw(real, argv0: real)
+    }
+
     /// Runs GCC's own lto-wrapper unchanged (or refuses, with LTOD_STRICT=1).
     static func fallBack(real: String, argv: [String], reason: String) -> Never {
         if strict { fail("ltod is not available (\(reason)) and LTOD_STRICT=1") }
         printError("ltod is not available (\(reason)); linking without the cache")
         recordFallback(reason)
-        do { try exec(Command(executable: real, argv: [real] + argv.dropFirst())) } catch { fail("\(error)") }
+        execRaw(real, argv0: real)
     }
 
     /// Appends one line to the fallback log beside the socket, if its directory exists;

@@ -11,6 +11,9 @@ import Glibc
 
 let arguments = CommandLine.arguments
 if baseName(arguments[0]) == "lto-wrapper" {
+    // Already inside a session: this copy of ltoc is being run as GCC's own lto-wrapper
+    // (a misinstall); run the real one rather than start a session within a session.
+    if environment("LTOD_SESSION") != nil { Wrapper.runUnchanged(arguments) }
     Wrapper.run(arguments)
 } else if let driver = environment("LTOD_DRIVER"), let session = environment("LTOD_SESSION") {
     Driver.run(arguments, driver: driver, session: session)

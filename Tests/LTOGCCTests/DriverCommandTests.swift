@@ -61,12 +61,17 @@ enum Observed {
     }
 
     @Test func sideOutputOptionsAreUncacheable() {
-        for option in ["-save-temps", "-fdump-tree-all", "-fstack-usage", "-fprofile-use=/p", "-fplugin=x.so", "-flto-report"] {
+        for option in ["-save-temps", "-fdump-tree-all", "-fstack-usage", "-fprofile-use=/p", "-fplugin=x.so", "-flto-report",
+                       "-fsave-optimization-record", "-gsplit-dwarf", "-Wa,-alh=list.txt", "-Wa,--noexecstack,--MD,x.d", "-Wa,@opts"] {
             guard case .ltrans(let l) = DriverCommand.classify([option] + Observed.ltrans(0)) else { Issue.record("not LTRANS"); continue }
             #expect(l.uncacheableReason != nil, "\(option)")
         }
         guard case .ltrans(let plain) = DriverCommand.classify(Observed.ltrans(0)) else { return }
         #expect(plain.uncacheableReason == nil)
+        guard case .ltrans(let hardened) = DriverCommand.classify(["-Wa,--noexecstack"] + Observed.ltrans(0)) else { return }
+        #expect(hardened.uncacheableReason == nil)
+        guard case .ltrans(let x) = DriverCommand.classify(["-Xassembler", "--noexecstack"] + Observed.ltrans(0)) else { return }
+        #expect(x.uncacheableReason != nil)
     }
 }
 
@@ -75,6 +80,9 @@ enum Observed {
         #expect(ResponseFile.split("-O2\n-o 'a b.o'  \"c\\\"d\" e\\ f\n") == ["-O2", "-o", "a b.o", "c\"d", "e f"])
         #expect(ResponseFile.split("''") == [""])
         #expect(ResponseFile.split("   ") == [])
+        // Only ASCII white space separates; a no-break space or a combining mark stays inside.
+        #expect(ResponseFile.split("a\u{00A0}b c\u{0301}d") == ["a\u{00A0}b", "c\u{0301}d"])
+        #expect(ResponseFile.split("x\\\u{0301}y") == ["x\u{0301}y"])
     }
 
     @Test func expandsNestedFilesAndKeepsUnreadableOnes() {
@@ -147,5 +155,24 @@ enum Observed {
         var a = inputs(); a.arguments = ["ab", "c"]
         var b = inputs(); b.arguments = ["a", "bc"]
         #expect(a.key != b.key)
+    }
+}
+
+@Suite struct AssemblerDependenciesTests {
+    @Test func plainLTRANSReadsNothingElse() throws {
+        // As written by GNU as 2.40 for a GCC 12 LTRANS job.
+        let deps = try #require(AssemblerDependencies.parse("/tmp/ccpnCT7i.ltrans0.ltrans.o: <artificial> /tmp/cclfsXOO.s\n"))
+        #expect(AssemblerDependencies.externalInputs(deps) == [])
+    }
+
+    @Test func incbinIsAnExternalInput() throws {
+        let deps = try #require(AssemblerDependencies.parse("/tmp/cct4LUjs.ltrans0.ltrans.o: /tmp/blob.bin <artificial> \\\n /tmp/ccfVMp3P.s\n"))
+        #expect(AssemblerDependencies.externalInputs(deps) == ["/tmp/blob.bin"])
+    }
+
+    @Test func escapedSpacesAndASecondTempNameCount() throws {
+        let deps = try #require(AssemblerDependencies.parse("o: /a\\ b/x.bin <artificial> /tmp/ccAAAAAA.s /tmp/ccBBBBBB.s\n"))
+        #expect(AssemblerDependencies.externalInputs(deps) == ["/a b/x.bin", "/tmp/ccBBBBBB.s"])
+        #expect(AssemblerDependencies.parse("no rule here") == nil)
     }
 }

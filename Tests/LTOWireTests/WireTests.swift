@@ -21,6 +21,7 @@ import Testing
         .session(id: "x", partitionOption: "-flto-partition=1to1"),
         .output(exitStatus: 1, stdout: [0, 255, 10], stderr: Array("warning".utf8)),
         .failure("no"),
+        .passThrough(reason: "offloading"),
     ])
     func repliesRoundTrip(_ reply: Reply) throws {
         #expect(try Reply.decode(reply.encoded()) == reply)
