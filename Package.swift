@@ -26,6 +26,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -42,6 +43,7 @@ let package = Package(
             dependencies: [
                 "CPosix", "LTOWire", "LTOProcess", "LTOObject", "LTOCache", "LTOGCC", "LTOHash",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict),
         .target(name: "SyntheticC", swiftSettings: strict),
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "LTOObjectTests", dependencies: ["LTOObject", "LTOHash"], swiftSettings: strict),
         .testTarget(name: "LTOCacheTests", dependencies: ["LTOCache", "LTOHash"], swiftSettings: strict),
         .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC"], swiftSettings: strict),
+        .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon"], swiftSettings: strict),
         .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SyntheticC", "LTOWire"], swiftSettings: strict),
     ]

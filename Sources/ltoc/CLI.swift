@@ -25,12 +25,13 @@ enum CLI {
                                   evict least-recently-used entries (SIZE: 500M, 5G; DURATION: 12h, 7d)
       clear                       empty the cache
       shutdown                    stop the daemon
+      config                      the effective configuration and where each value came from
       --libexec-dir               print the directory to pass to gcc -B
       --version, --help
 
-    Environment:
+    Environment (over $XDG_CONFIG_HOME/ltod/config.toml, see `ltod --help`):
       LTOD_SOCKET, LTOD_CACHE_DIR, LTOD_MAX_SIZE, LTOD_PARTITION (1to1|balanced|max|keep),
-      LTOD_JOBS, LTOD_LOG, LTOD_STRICT=1 (fail instead of linking without ltod)
+      LTOD_JOBS, LTOD_IDLE_TIMEOUT, LTOD_LOG, LTOD_STRICT=1 (fail instead of linking without ltod)
 
     """
 
@@ -54,6 +55,9 @@ enum CLI {
         case "--libexec-dir":
             writeAll(1, Array((libexecDirectory() + "\n").utf8))
             exit(0)
+        case "config":
+            let ltod = dirName(selfPath()) + "/ltod"
+            do { try exec(Command(executable: ltod, argv: [ltod, "config"])) } catch { fail("\(error)") }
         case _ where daemonCommands.contains(first):
             command(first, Array(argv.dropFirst(2)))
         case _ where first.hasPrefix("-"):

@@ -38,7 +38,7 @@ enum Driver {
 
     /// Runs the real driver in this process's place, with the environment GCC gave lto-wrapper.
     static func runDirectly(_ argv: [String], driver: String, env: [String], reason: String) -> Never {
-        if strict { fail("ltod could not run this job (\(reason)) and LTOD_STRICT=1") }
+        if strict { fail("ltod could not run this job (\(reason)) and strict mode is on (LTOD_STRICT or strict in config.toml)") }
         let restored = setting(env.filter { !$0.hasPrefix("LTOD_DRIVER=") && !$0.hasPrefix("LTOD_SESSION=") }, "COLLECT_GCC", driver)
         do { try exec(Command(executable: driver, argv: [driver] + argv.dropFirst(), environment: restored)) } catch { fail("\(error)") }
     }

@@ -81,7 +81,35 @@ func invocationIsText() -> Bool {
     return String(validatingCString: cwd) != nil
 }
 
-var strict: Bool { environment("LTOD_STRICT").map { $0 == "1" || $0 == "yes" || $0 == "true" } ?? false }
+/// LTOD_STRICT, else `strict` in config.toml: fail a link rather than run it without ltod.
+var strict: Bool {
+    if let v = environment("LTOD_STRICT"), !v.isEmpty { return ["1", "yes", "true", "on"].contains(v.lowercased()) }
+    return configFileSaysStrict()
+}
+
+/// The one setting the shim itself needs from config.toml (when no daemon answers), found
+/// with a line scan of the top-level keys: `strict = true`. The daemon parses and validates
+/// the whole file with a TOML library; the shim stays Foundation-free.
+func configFileSaysStrict() -> Bool {
+    let home = environment("HOME") ?? "/"
+    let path = environment("LTOD_CONFIG") ?? ((environment("XDG_CONFIG_HOME") ?? home + "/.config") + "/ltod/config.toml")
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while bytes.count < 1 << 20 {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "=" })
+        if line.hasPrefix("[") { return false }
+        if words.count >= 2, words[0] == "strict" { return words[1] == "true" }
+    }
+    return false
+}
 
 /// The directory to pass to `gcc -B`: `<prefix>/libexec/ltod` of an installed ltoc,
 /// else (a build tree) `ltod-libexec/` beside the binary, created with its symlink on first use.

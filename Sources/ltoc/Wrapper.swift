@@ -64,7 +64,7 @@ enum Wrapper {
 
     /// Runs GCC's own lto-wrapper unchanged (or refuses, with LTOD_STRICT=1).
     static func fallBack(real: String, argv: [String], reason: String) -> Never {
-        if strict { fail("ltod is not available (\(reason)) and LTOD_STRICT=1") }
+        if strict { fail("ltod is not available (\(reason)) and strict mode is on (LTOD_STRICT or strict in config.toml)") }
         printError("ltod is not available (\(reason)); linking without the cache")
         recordFallback(reason)
         execRaw(real, argv0: real)

@@ -12,7 +12,9 @@ struct LTOD: ParsableCommand {
         commandName: "ltod",
         abstract: "Incremental caching compile server for GCC link-time optimization.",
         discussion: """
-        Builds reach ltod through `ltoc` (see `ltoc --help`). Settings come from the environment:
+        Builds reach ltod through `ltoc` (see `ltoc --help`). Settings come from the environment,
+        else from $XDG_CONFIG_HOME/ltod/config.toml (LTOD_CONFIG names another file; keys max_size,
+        partition, jobs, idle_timeout, log_level, strict, prefetch), else the defaults:
           LTOD_SOCKET     socket path (default $XDG_RUNTIME_DIR/ltod/socket, else /tmp/ltod-$UID/socket)
           LTOD_CACHE_DIR  cache directory (default $XDG_CACHE_HOME/ltod, else ~/.cache/ltod)
           LTOD_MAX_SIZE   cache size limit, e.g. 500M, 5G (default 5G)
@@ -23,7 +25,7 @@ struct LTOD: ParsableCommand {
           LTOD_LOG        trace, debug, info (default), notice, warning, error
         """,
         version: ltodVersion,
-        subcommands: [Serve.self, Start.self])
+        subcommands: [Serve.self, Start.self, Config.self])
 }
 
 struct Serve: ParsableCommand {
@@ -45,7 +47,7 @@ struct Serve: ParsableCommand {
             listener = Listener(inheritedFD: inherited.fd, path: inherited.path)
         } else {
             do { listener = try Listener(path: config.socketPath) } catch {
-                throw ValidationError("\(error)")
+                throw StartupError("\(error)")
             }
         }
         let server = try Server(configuration: config, listener: listener, log: log)
@@ -85,16 +87,24 @@ struct Start: ParsableCommand {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 let tail = (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").suffix(3).joined(separator: "\n") ?? ""
-                throw ValidationError("ltod exited during start-up:\n\(tail)")
+                throw StartupError("ltod exited during start-up:\n\(tail)")
             }
             usleep(10_000)
         }
-        throw ValidationError("ltod did not accept connections within 5 s; see \(logPath)")
+        throw StartupError("ltod did not accept connections within 5 s; see \(logPath)")
+    }
+}
+
+struct Config: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the effective configuration and where each value came from.")
+
+    func run() throws {
+        print(try loadConfiguration().report, terminator: "")
     }
 }
 
 func loadConfiguration() throws -> Configuration {
-    do { return try Configuration.fromEnvironment() } catch { throw ValidationError("\(error)") }
+    do { return try Configuration.load() } catch { throw StartupError("\(error)") }
 }
 
 func makeLogger(_ config: Configuration) -> Logger {
@@ -105,4 +115,10 @@ func makeLogger(_ config: Configuration) -> Logger {
         return handler
     }
     return Logger(label: "ltod")
+}
+
+/// A reason ltod cannot start or do what was asked (printed without a usage line).
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -59,6 +59,21 @@ extension EndToEnd {
             #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious")
         }
 
+        @Test func aBadConfigFileStopsTheDaemonWithFileAndLine() throws {
+            try Products.require()
+            let scratch = try Scratch("badconfig")
+            let config = scratch.path + "/config.toml"
+            try "max_size = \"1G\"\npartition = \"fastest\"\n".write(toFile: config, atomically: false, encoding: .utf8)
+            let env = ["LTOD_CONFIG": config, "LTOD_SOCKET": try scratch.sub("run") + "/ltod/socket", "LTOD_CACHE_DIR": scratch.path + "/cache"]
+            let r = try Shell.run([Products.ltod, "serve"], cwd: "/", env: env)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("\(config):2: partition = \"fastest\" is not valid; expected 1to1, balanced, max, keep"), "\(r.stderr)")
+            try "max_size = \"1G\"\n".write(toFile: config, atomically: false, encoding: .utf8)
+            let shown = try Shell.check([Products.ltoc, "config"], cwd: "/", env: env.merging(["LTOD_JOBS": "3"]) { $1 })
+            #expect(shown.stdout.contains("max_size      1.0 GiB       \(config):1"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("jobs          3             environment (LTOD_JOBS)"), "\(shown.stdout)")
+        }
+
         @Test func sigtermAndShutdownStopCleanly() throws {
             let scratch = try Scratch("stop")
             let a = try Daemon(in: scratch)

@@ -164,7 +164,13 @@ extension EndToEnd {
             let strict = try Shell.run(["gcc", "-B", try Products.libexec()] + check.linkFlags + ["-o", "app2"] + check.objects,
                                        cwd: dir, env: deadEnv.merging(["LTOD_STRICT": "1"]) { $1 })
             #expect(strict.status != 0)
-            #expect(strict.stderr.contains("LTOD_STRICT=1"))
+            #expect(strict.stderr.contains("strict mode is on"))
+
+            let config = scratch.path + "/config.toml"
+            try "strict = true\n".write(toFile: config, atomically: false, encoding: .utf8)
+            let fromFile = try Shell.run(["gcc", "-B", try Products.libexec()] + check.linkFlags + ["-o", "app3"] + check.objects,
+                                         cwd: dir, env: deadEnv.merging(["LTOD_CONFIG": config]) { $1 })
+            #expect(fromFile.status != 0 && fromFile.stderr.contains("strict mode is on"), "\(fromFile.stderr)")
         }
 
         @Test func fallbacksAreCountedWhenADaemonRunsAgain() throws {
