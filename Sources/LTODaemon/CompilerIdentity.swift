@@ -4,9 +4,10 @@ import LTOObject
 import LTOProcess
 import Synchronization
 
-/// Identifies the compiler behind a driver name, for the cache key: the real driver,
-/// lto1 and the assembler (path, size, mtime) and the driver's version and target.
-/// The expensive part (asking the driver) is memoized per driver file and search options.
+/// Identifies the compiler behind a driver, for the cache key: the real driver, lto1, the
+/// assembler and a specs file (path, size, mtime), and the driver's version, target and specs.
+/// The driver is asked once per link (a few milliseconds), never trusted across links: a
+/// new `as` earlier in PATH or a new specs file must change the next link's keys.
 final class CompilerIdentity: Sendable {
     private let memo = Mutex<[String: Probe]>([:])
 
@@ -15,26 +16,30 @@ final class CompilerIdentity: Sendable {
         let tools: [String]
     }
 
-    /// Facts for `driver` as run with `environment` and the driver's `-B` options in `args`.
-    func facts(driver: String, environment: [String], args: [String]) throws -> [String] {
-        let path = try resolveExecutable(driver, path: lookup("PATH", in: environment))
-        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    /// Facts for the driver at the absolute path `driver`, run in `directory` with `environment`
+    /// and the `-B` options in `args`, within link session `session`.
+    func facts(driver: String, environment: [String], args: [String], directory: String, session: String) throws -> [String] {
+        let real = URL(fileURLWithPath: driver).resolvingSymlinksInPath().path
         let prefixes = Self.prefixOptions(args)
         // PATH decides which assembler the driver runs (`-print-prog-name=as` answers a bare name).
-        let memoKey = ([real, Self.stampText(real)] + prefixes
+        let memoKey = ([session, real, Self.stampText(real), directory] + prefixes
             + ["COMPILER_PATH", "GCC_EXEC_PREFIX", "PATH"].map { lookup($0, in: environment) ?? "-" }).joined(separator: "\u{1}")
         let probe = try memo.withLock { $0[memoKey] } ?? {
-            let p = try Self.probe(driver: path, environment: environment, prefixes: prefixes)
-            memo.withLock { $0[memoKey] = p }
+            let p = try Self.probe(driver: driver, environment: environment, prefixes: prefixes, directory: directory)
+            memo.withLock { memo in
+                // Sessions are short; keep the table small rather than tracking their ends here.
+                if memo.count > 256 { memo.removeAll() }
+                memo[memoKey] = p
+            }
             return p
         }()
         // Tools are re-stat'ed every time: an in-place upgrade must miss.
         return ["driver", real, Self.stampText(real)] + probe.facts + probe.tools.flatMap { [$0, Self.stampText($0)] }
     }
 
-    private static func probe(driver: String, environment: [String], prefixes: [String]) throws -> Probe {
+    private static func probe(driver: String, environment: [String], prefixes: [String], directory: String) throws -> Probe {
         func ask(_ option: String) throws -> String {
-            var cmd = Command(executable: driver, argv: [driver] + prefixes + [option], environment: environment)
+            var cmd = Command(executable: driver, argv: [driver] + prefixes + [option], environment: environment, directory: directory)
             cmd.stdin = .null
             cmd.closeOtherDescriptors = true
             let (status, out) = try capture(cmd)
@@ -46,11 +51,15 @@ final class CompilerIdentity: Sendable {
         // The specs (built in, or a specs file in GCC's directory) shape lto1's and as's options.
         let specs = Digest.of(try ask("-dumpspecs")).description
         var tools: [String] = []
-        for tool in ["lto1", "as"] {
-            let named = try ask("-print-prog-name=\(tool)")
-            let found = (try? resolveExecutable(named, path: lookup("PATH", in: environment))) ?? named
+        for option in ["-print-prog-name=lto1", "-print-prog-name=as"] {
+            let named = try ask(option)
+            let found = named.contains("/") ? (named.hasPrefix("/") ? named : directory + "/" + named)
+                : DriverJob.locate(named, cwd: directory, path: lookup("PATH", in: environment))
             tools.append(URL(fileURLWithPath: found).resolvingSymlinksInPath().path)
         }
+        // A specs file in GCC's directory, if there is one (the driver answers a bare name if not).
+        let specsFile = try ask("-print-file-name=specs")
+        if specsFile.hasPrefix("/") { tools.append(specsFile) }
         return Probe(facts: ["version", version, "machine", machine, "specs", specs], tools: tools)
     }
 

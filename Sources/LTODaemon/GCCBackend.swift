@@ -65,7 +65,8 @@ final class GCCBackend: Sendable {
         let previous = lastLinks.withLock { $0[session.target] }?.snapshot.inputs
         session.recordInputs(inputs, changes: previous.map { ObjectMemo.changes(from: $0, to: inputs) })
         log.debug("session opened", metadata: ["session": "\(id)", "target": "\(session.target)"])
-        return .session(id: id, partitionOption: configuration.partition.option ?? "")
+        let option = configuration.partition.option(forCollectOptions: wrapper.env("COLLECT_GCC_OPTIONS") ?? "")
+        return .session(id: id, partitionOption: option ?? "")
     }
 
     func closeSession(id: String, status: Int32) -> Reply {
@@ -172,6 +173,7 @@ final class GCCBackend: Sendable {
         stats.add(["ltrans.rebuilt": 1, "cache.misses": 1, "ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
         session.record(LTRANSOutcome(index: target.index, key: target.key, kind: .rebuilt, seconds: result.seconds,
                                      note: external.map { "not stored: the assembler read " + $0.joined(separator: ", ") }))
+        if external != nil { stats.add("ltrans.uncacheable") }
         if result.status.succeeded && external == nil && FileIdentity(path: target.input) == target.inputIdentity {
             storeResult(target.key, output: target.output, result: result, target: session.target)
         }
@@ -182,15 +184,18 @@ final class GCCBackend: Sendable {
     /// the assembler lists what it read. Returns nil as the second value only when it read
     /// nothing but lto1's output; otherwise the files (or a reason), and the result is not stored.
     private func runListingReads(_ job: DriverJob) throws -> (ProcessResult, external: [String]?) {
-        let deps = tempDirectory + "/deps-\(UUID().uuidString).d"
-        defer { unlink(deps) }
-        guard !deps.contains(",") else { return (try job.run(in: tempDirectory, scheduler: scheduler), ["(cache path has a comma)"]) }
-        let result = try job.with(arguments: job.rawArguments + ["-Wa,--MD," + deps]).run(in: tempDirectory, scheduler: scheduler)
+        // A private TMPDIR, so that lto1's temporary assembler file is known to be the job's own.
+        let jobDirectory = tempDirectory + "/job-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: jobDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: jobDirectory) }
+        let deps = jobDirectory + "/deps.d"
+        guard !deps.contains(",") else { return (try job.run(in: tempDirectory, scheduler: scheduler), ["(the cache path has a comma)"]) }
+        let listing = job.with(arguments: job.rawArguments + ["-Wa,--MD," + deps], setting: ["TMPDIR": jobDirectory])
+        let result = try listing.run(in: tempDirectory, scheduler: scheduler)
         guard let text = readText(deps), let listed = AssemblerDependencies.parse(text) else {
             return (result, ["(no dependency list from the assembler)"])
         }
-        let external = AssemblerDependencies.externalInputs(listed)
-        if !external.isEmpty { stats.add("ltrans.uncacheable") }
+        let external = AssemblerDependencies.externalInputs(listed, privateDirectory: jobDirectory)
         return (result, external.isEmpty ? nil : external)
     }
 
@@ -222,7 +227,7 @@ final class GCCBackend: Sendable {
         else { return }
         session.markPrefetched(key)
         stats.add("ltrans.prefetched")
-        let privateBase = tempDirectory + "/prefetch-\(key)"
+        let privateBase = tempDirectory + "/prefetch-\(getpid())-\(UUID().uuidString)"
         Thread.detachNewThread { [self] in
             defer {
                 inflight.finish(key)
@@ -250,8 +255,11 @@ final class GCCBackend: Sendable {
         return PartitionRecord(index: nil, path: path, identity: identity, digest: digest, form: form, functions: functionBodies(in: bytes))
     }
 
+    private func sessionID(of job: DriverJob) -> String { job.invocation.env("LTOD_SESSION") ?? "" }
+
     private func key(for cmd: LTRANSCommand, job: DriverJob, partition: (Digest, PartitionForm)) throws -> Digest {
-        let compiler = try compilers.facts(driver: job.driver, environment: job.environment, args: cmd.args)
+        let compiler = try compilers.facts(driver: job.executable, environment: job.environment, args: cmd.args,
+                                           directory: job.invocation.cwd, session: sessionID(of: job))
         var env: [String: String] = [:]
         for name in LTRANSKeyInputs.environmentNames { env[name] = lookup(name, in: job.environment) }
         if partition.1 == .raw { stats.add("ltrans.raw_keys") }
@@ -280,7 +288,10 @@ final class GCCBackend: Sendable {
 /// One driver invocation to run for a client: the real driver, the client's
 /// environment with ltod's own variables removed, its directory and arguments.
 struct DriverJob: Sendable {
+    /// The driver as lto-wrapper names it (argv[0] of every run).
     let driver: String
+    /// The driver's file: found in the client's PATH, relative names taken from the client's directory.
+    let executable: String
     let invocation: Invocation
     let environment: [String]
     let rawArguments: [String]
@@ -290,6 +301,7 @@ struct DriverJob: Sendable {
     init(driver: String, invocation: Invocation) {
         self.driver = driver
         self.invocation = invocation
+        executable = DriverJob.locate(driver, cwd: invocation.cwd, path: invocation.env("PATH"))
         environment = invocation.environment.filter { !$0.hasPrefix("LTOD_DRIVER=") && !$0.hasPrefix("LTOD_SESSION=") && !$0.hasPrefix("COLLECT_GCC=") }
             + ["COLLECT_GCC=\(driver)"]
         rawArguments = Array(invocation.argv.dropFirst())
@@ -301,21 +313,36 @@ struct DriverJob: Sendable {
         }
     }
 
-    private init(copy: DriverJob, arguments: [String]) {
+    private init(copy: DriverJob, arguments: [String], environment: [String]) {
         driver = copy.driver
+        executable = copy.executable
         invocation = copy.invocation
-        environment = copy.environment
+        self.environment = environment
         rawArguments = arguments
         self.arguments = arguments
     }
 
-    func with(arguments: [String]) -> DriverJob { DriverJob(copy: self, arguments: arguments) }
+    func with(arguments: [String], setting extra: [String: String] = [:]) -> DriverJob {
+        let env = environment.filter { entry in !extra.keys.contains { entry.hasPrefix($0 + "=") } } + extra.map { "\($0)=\($1)" }
+        return DriverJob(copy: self, arguments: arguments, environment: env)
+    }
+
+    /// Resolves a driver name the way the client's exec would, as an absolute path.
+    static func locate(_ name: String, cwd: String, path: String?) -> String {
+        let absolute = { (p: String) in p.hasPrefix("/") ? p : cwd + "/" + p }
+        if name.contains("/") { return absolute(name) }
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = absolute(dir.isEmpty ? "." : String(dir)) + "/" + name
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return name
+    }
 
     func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : invocation.cwd + "/" + path }
 
     /// Runs the real driver, exactly as lto-wrapper asked, on a scheduler slot.
     func run(in tempDirectory: String, scheduler: Scheduler) throws -> ProcessResult {
-        let cmd = Command(executable: driver, argv: [driver] + rawArguments, environment: environment, directory: invocation.cwd)
+        let cmd = Command(executable: executable, argv: [driver] + rawArguments, environment: environment, directory: invocation.cwd)
         return try scheduler.withSlot { try runCaptured(cmd, tempDirectory: tempDirectory) }
     }
 }

@@ -26,18 +26,11 @@ public enum AssemblerDependencies {
         return deps
     }
 
-    /// The files read besides the assembler's own input: lto1's temporary `ccXXXXXX.s`
-    /// (exactly one) and the `<artificial>` file name GCC gives LTRANS units.
-    public static func externalInputs(_ deps: [String]) -> [String] {
-        var sawInput = false
-        return deps.filter { dep in
-            if dep == "<artificial>" { return false }
-            let name = dep.split(separator: "/").last.map(String.init) ?? dep
-            if !sawInput, name.hasPrefix("cc"), name.hasSuffix(".s"), name.count == 10 {
-                sawInput = true
-                return false
-            }
-            return true
-        }
+    /// The files read besides the job's own: anything outside `privateDirectory` (the
+    /// TMPDIR the job ran with, holding lto1's assembler file) other than `<artificial>`,
+    /// the file name GCC gives LTRANS units.
+    public static func externalInputs(_ deps: [String], privateDirectory: String) -> [String] {
+        let inside = privateDirectory.hasSuffix("/") ? privateDirectory : privateDirectory + "/"
+        return deps.filter { $0 != "<artificial>" && !$0.hasPrefix(inside) }
     }
 }

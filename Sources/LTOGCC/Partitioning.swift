@@ -17,6 +17,15 @@ public enum PartitionMode: String, CaseIterable, Sendable {
 
     public static var choices: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
+    /// The option to append to a link's COLLECT_GCC_OPTIONS, or nil to leave them alone: for
+    /// `keep`, and when the link itself asks for a single partition (`-flto-partition=one` or
+    /// `none`), which some programs need (e.g. top-level asm with `.symver`).
+    public func option(forCollectOptions options: String) -> String? {
+        let asked = ResponseFile.split(options).last { $0.hasPrefix("-flto-partition=") }
+        if asked == "-flto-partition=one" || asked == "-flto-partition=none" { return nil }
+        return option
+    }
+
     /// Adds `option` as the last entry of a COLLECT_GCC_OPTIONS value (GCC's quoting:
     /// each option in single quotes, separated by spaces), so it wins over earlier ones
     /// exactly as if the user had put it last on the link command line.

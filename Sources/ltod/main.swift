@@ -74,7 +74,7 @@ struct Start: ParsableCommand {
         try FileManager.default.createDirectory(atPath: config.cacheDirectory, withIntermediateDirectories: true)
         let logPath = config.cacheDirectory + "/ltod.log"
         let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        var cmd = Command(executable: exe, argv: [exe, "serve"])
+        var cmd = Command(executable: exe, argv: [exe, "serve"], directory: "/")
         cmd.stdin = .null
         cmd.stdout = .file(logPath)
         cmd.stderr = .file(logPath)

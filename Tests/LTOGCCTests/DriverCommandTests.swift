@@ -119,6 +119,13 @@ enum Observed {
         #expect(PartitionMode(rawValue: "balanced")?.option == "-flto-partition=balanced")
     }
 
+    @Test func singlePartitionRequestsAreHonoured() {
+        #expect(PartitionMode.oneToOne.option(forCollectOptions: "'-O2' '-flto-partition=one' '-o' 'app'") == nil)
+        #expect(PartitionMode.oneToOne.option(forCollectOptions: "'-flto-partition=none'") == nil)
+        #expect(PartitionMode.oneToOne.option(forCollectOptions: "'-flto-partition=balanced'") == "-flto-partition=1to1")
+        #expect(PartitionMode.keep.option(forCollectOptions: "'-O2'") == nil)
+    }
+
     @Test func appendsToCollectOptionsWithGCCQuoting() {
         #expect(PartitionMode.appending("-flto-partition=1to1", toCollectOptions: "'-O2' '-o' 'app'") == "'-O2' '-o' 'app' '-flto-partition=1to1'")
         #expect(PartitionMode.appending("a'b", toCollectOptions: "") == "'a'\\''b'")
@@ -160,19 +167,20 @@ enum Observed {
 
 @Suite struct AssemblerDependenciesTests {
     @Test func plainLTRANSReadsNothingElse() throws {
-        // As written by GNU as 2.40 for a GCC 12 LTRANS job.
-        let deps = try #require(AssemblerDependencies.parse("/tmp/ccpnCT7i.ltrans0.ltrans.o: <artificial> /tmp/cclfsXOO.s\n"))
-        #expect(AssemblerDependencies.externalInputs(deps) == [])
+        // As written by GNU as 2.40 for a GCC 12 LTRANS job run with TMPDIR=/c/tmp/job-1.
+        let deps = try #require(AssemblerDependencies.parse("/tmp/ccpnCT7i.ltrans0.ltrans.o: <artificial> /c/tmp/job-1/cclfsXOO.s\n"))
+        #expect(AssemblerDependencies.externalInputs(deps, privateDirectory: "/c/tmp/job-1") == [])
     }
 
     @Test func incbinIsAnExternalInput() throws {
-        let deps = try #require(AssemblerDependencies.parse("/tmp/cct4LUjs.ltrans0.ltrans.o: /tmp/blob.bin <artificial> \\\n /tmp/ccfVMp3P.s\n"))
-        #expect(AssemblerDependencies.externalInputs(deps) == ["/tmp/blob.bin"])
+        let deps = try #require(AssemblerDependencies.parse("/tmp/cct4LUjs.ltrans0.ltrans.o: /tmp/blob.bin <artificial> \\\n /j/ccfVMp3P.s\n"))
+        #expect(AssemblerDependencies.externalInputs(deps, privateDirectory: "/j") == ["/tmp/blob.bin"])
     }
 
-    @Test func escapedSpacesAndASecondTempNameCount() throws {
-        let deps = try #require(AssemblerDependencies.parse("o: /a\\ b/x.bin <artificial> /tmp/ccAAAAAA.s /tmp/ccBBBBBB.s\n"))
-        #expect(AssemblerDependencies.externalInputs(deps) == ["/a b/x.bin", "/tmp/ccBBBBBB.s"])
+    @Test func onlyThePrivateDirectoryIsTheJobsOwn() throws {
+        // With -pipe no assembler file is listed; an included file named like one is still external.
+        let deps = try #require(AssemblerDependencies.parse("o: /a\\ b/x.bin <artificial> /tmp/ccAAAAAA.s /j/x.s /jj/y.s\n"))
+        #expect(AssemblerDependencies.externalInputs(deps, privateDirectory: "/j/") == ["/a b/x.bin", "/tmp/ccAAAAAA.s", "/jj/y.s"])
         #expect(AssemblerDependencies.parse("no rule here") == nil)
     }
 }
