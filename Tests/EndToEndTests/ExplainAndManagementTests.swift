@@ -6,20 +6,15 @@ extension EndToEnd {
     /// `ltoc explain`, `stats` formats and cache management, asserted on real links.
     @Suite struct ExplainAndManagementTests {
         @Test func explainNamesTheEditAndStatsAgree() throws {
-            let scratch = try Scratch("explain")
-            let daemon = try Daemon(in: scratch)
-            let program = SyntheticC.generate(ProgramSpec(files: 20, functionsPerFile: 4, seed: 9))
-            let dir = try scratch.sub("src")
-            try program.write(to: dir)
-            let check = LinkCheck(directory: dir, objects: program.cFiles.map { String($0.dropLast(2)) + ".o" })
+            var f = try ProgramFixture("explain", spec: ProgramSpec(files: 20, functionsPerFile: 4, seed: 9))
+            let (daemon, program, check, dir) = (f.daemon, f.program, f.check, f.check.directory)
             try check.compile(program.cFiles)
             let cold = try check.compareLinks(daemon)
             #expect(cold.json["first_link"] as? Bool == true)
 
             let (edited, changed) = SyntheticC.apply(.bodySizeChange, to: program, file: 7, generation: 1)
-            try edited.write(changed, to: dir)
             let source = try #require(changed.first { $0.hasSuffix(".c") })
-            try check.compile([source])
+            try f.apply(edited, changed: changed)
             let after = try check.compareLinks(daemon)
 
             let object = dir + "/" + source.dropLast(2) + ".o"
@@ -50,13 +45,9 @@ extension EndToEnd {
         }
 
         @Test func gcAndClearShrinkTheCache() throws {
-            let scratch = try Scratch("gc")
-            let daemon = try Daemon(in: scratch)
-            let program = SyntheticC.generate(ProgramSpec(files: 20, functionsPerFile: 6, seed: 4))
-            let dir = try scratch.sub("src")
-            try program.write(to: dir)
-            let check = LinkCheck(directory: dir, objects: program.cFiles.map { String($0.dropLast(2)) + ".o" })
-            try check.compile(program.cFiles)
+            let f = try ProgramFixture("gc", spec: ProgramSpec(files: 20, functionsPerFile: 6, seed: 4))
+            let (daemon, check) = (f.daemon, f.check)
+            try check.compile(f.program.cFiles)
             try check.compareLinks(daemon)
             let entries = try daemon.stat("cache.entries")
             let bytes = try daemon.stat("cache.bytes")

@@ -8,31 +8,17 @@ extension EndToEnd {
     @Suite struct FlagAndInputTests {
         static let spec = ProgramSpec(files: 20, functionsPerFile: 6, seed: 11)
 
-        struct Fixture {
-            let scratch: Scratch
-            let daemon: Daemon
-            let program: GeneratedProgram
-            var check: LinkCheck
-            var objects: [String] { program.cFiles.map { String($0.dropLast(2)) + ".o" } }
-        }
-
-        func fixture(_ name: String, env: [String: String] = [:]) throws -> Fixture {
-            let scratch = try Scratch(name)
-            let daemon = try Daemon(in: scratch, extraEnv: env)
-            let program = SyntheticC.generate(Self.spec)
-            let dir = try scratch.sub("src")
-            try program.write(to: dir)
-            let check = LinkCheck(directory: dir, objects: program.cFiles.map { String($0.dropLast(2)) + ".o" })
-            return Fixture(scratch: scratch, daemon: daemon, program: program, check: check)
+        func fixture(_ name: String, env: [String: String] = [:]) throws -> ProgramFixture {
+            try ProgramFixture(name, spec: Self.spec, env: env)
         }
 
         /// Cold link, then a body edit in one file and a relink; both compared with plain gcc.
-        func coldAndEdit(_ f: Fixture) throws {
+        func coldAndEdit(_ fixture: ProgramFixture) throws {
+            var f = fixture
             try f.check.compile(f.program.cFiles)
             try f.check.compareLinks(f.daemon)
             let (edited, changed) = SyntheticC.apply(.bodySizeChange, to: f.program, file: 3, generation: 1)
-            for path in changed { try edited.sources[path]!.write(toFile: f.check.directory + "/" + path, atomically: false, encoding: .utf8) }
-            try f.check.compile(changed.filter { $0.hasSuffix(".c") })
+            try f.apply(edited, changed: changed)
             try f.check.compareLinks(f.daemon)
         }
 
@@ -139,12 +125,9 @@ extension EndToEnd {
     /// A build never fails because ltod is down (unless LTOD_STRICT=1).
     @Suite struct FallbackTests {
         @Test func killedDaemonStillLinksTheSameBinary() throws {
-            let scratch = try Scratch("fallback")
-            let daemon = try Daemon(in: scratch)
-            let program = SyntheticC.generate(ProgramSpec(files: 20, functionsPerFile: 4, seed: 3))
-            let dir = try scratch.sub("src")
-            try program.write(to: dir)
-            var check = LinkCheck(directory: dir, objects: program.cFiles.map { String($0.dropLast(2)) + ".o" })
+            let f = try ProgramFixture("fallback", spec: ProgramSpec(files: 20, functionsPerFile: 4, seed: 3))
+            let (scratch, daemon, program, dir) = (f.scratch, f.daemon, f.program, f.check.directory)
+            var check = f.check
             try check.compile(program.cFiles)
             // Without the daemon nothing adds -flto-partition=1to1: the result is plain gcc's.
             check.plainExtra = []
@@ -153,7 +136,7 @@ extension EndToEnd {
 
             // The socket's directory is a file, so the shim cannot start a new daemon either.
             let blocked = scratch.path + "/blocked"
-            FileManager.default.createFile(atPath: blocked, contents: Data())
+            #expect(FileManager.default.createFile(atPath: blocked, contents: Data()))
             let deadEnv = ["LTOD_SOCKET": blocked + "/socket", "LTOD_CACHE_DIR": daemon.cache]
             let r = try Shell.run(["gcc", "-B", try Products.libexec()] + check.linkFlags + ["-o", "app"] + check.objects,
                                   cwd: dir, env: deadEnv)
@@ -182,7 +165,7 @@ extension EndToEnd {
             try Shell.check(["gcc", "-O2", "-flto", "-c", "m.c"], cwd: dir)
             // The cache directory is a file: the shim's attempt to start a daemon fails.
             let notADirectory = scratch.path + "/file"
-            FileManager.default.createFile(atPath: notADirectory, contents: Data())
+            #expect(FileManager.default.createFile(atPath: notADirectory, contents: Data()))
             for _ in 0..<2 {
                 let r = try Shell.run([Products.ltoc, "gcc", "-O2", "-flto", "-o", "app", "m.o"], cwd: dir,
                                       env: ["LTOD_SOCKET": socket, "LTOD_CACHE_DIR": notADirectory + "/cache"])

@@ -9,27 +9,36 @@ enum Shell {
         let stderr: String
     }
 
+    /// Runs a program to completion. Output goes through temporary files, so the wait is for
+    /// the child alone (a daemon it starts may keep descriptors open), and a child that runs
+    /// longer than `timeout` seconds is killed and reported, so a hang fails a test, not CI.
     @discardableResult
-    static func run(_ argv: [String], cwd: String, env: [String: String] = [:], stdin: String? = nil) throws -> Result {
+    static func run(_ argv: [String], cwd: String, env: [String: String] = [:], timeout: Double = 300) throws -> Result {
+        let base = NSTemporaryDirectory() + "ltod-shell-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: base + ".out", contents: nil),
+              FileManager.default.createFile(atPath: base + ".err", contents: nil) else { throw HarnessError.failed("cannot create \(base)") }
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)
         p.environment = ProcessInfo.processInfo.environment.merging(env) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
+        p.standardOutput = FileHandle(forWritingAtPath: base + ".out")
+        p.standardError = FileHandle(forWritingAtPath: base + ".err")
         p.standardInput = FileHandle.nullDevice
         try p.run()
-        // Read both pipes concurrently so neither can fill up and block the child.
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(2_000) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            Issue.record("`\(argv.joined(separator: " "))` did not finish within \(Int(timeout)) s; killed")
+        }
         p.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
+        return Result(status: p.terminationStatus, stdout: read(base + ".out"), stderr: read(base + ".err"))
     }
 
     /// Runs and requires exit status 0, recording the output otherwise.
@@ -122,8 +131,10 @@ final class Daemon {
         throw HarnessError.failed("ltod did not start on \(socket)")
     }
 
+    @discardableResult
     func ltoc(_ args: String...) throws -> Shell.Result { try ltoc(args) }
 
+    @discardableResult
     func ltoc(_ args: [String]) throws -> Shell.Result {
         try Shell.check([Products.ltoc] + args, cwd: "/", env: env)
     }

@@ -102,3 +102,36 @@ struct Explain {
     }
 }
 
+
+/// A generated program written into a scratch directory, a daemon of its own, and a
+/// `LinkCheck` for its objects (not compiled yet: tests set their flags first).
+struct ProgramFixture {
+    let scratch: Scratch
+    let daemon: Daemon
+    var program: GeneratedProgram
+    var check: LinkCheck
+    var objects: [String] { program.objects }
+
+    init(_ name: String, spec: ProgramSpec, env: [String: String] = [:]) throws {
+        scratch = try Scratch(name)
+        daemon = try Daemon(in: scratch, extraEnv: env)
+        program = SyntheticC.generate(spec)
+        let dir = try scratch.sub("src")
+        try program.write(to: dir)
+        check = LinkCheck(directory: dir, objects: program.objects)
+    }
+
+    /// Writes an edited program's changed files and recompiles what they affect (every file
+    /// when a header changed).
+    mutating func apply(_ edited: GeneratedProgram, changed: [String]) throws {
+        try edited.write(changed, to: check.directory)
+        let headerChanged = changed.contains { $0.hasSuffix(".h") }
+        try check.compile(headerChanged ? edited.cFiles : changed.filter { $0.hasSuffix(".c") })
+        program = edited
+        check.objects = edited.objects
+    }
+}
+
+extension GeneratedProgram {
+    var objects: [String] { cFiles.map { String($0.dropLast(2)) + ".o" } }
+}

@@ -21,6 +21,7 @@ extension EndToEnd {
             manager.standardError = FileHandle.nullDevice
             try manager.run()
             defer { if manager.isRunning { manager.terminate() } }
+            for _ in 0..<500 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
             var status: Shell.Result?
             for _ in 0..<100 where status?.status != 0 {
                 status = try Shell.run([Products.ltoc, "status"], cwd: "/", env: ["LTOD_SOCKET": socket])

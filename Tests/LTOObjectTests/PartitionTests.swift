@@ -10,6 +10,11 @@ struct Partitions {
     var byContents: [String: (raw: [UInt8], ltransOutput: [UInt8])] = [:]
 
     init(linkIn dir: TempDir, objects: [String]) throws {
+        // WPA rewrites an existing app.ltransN.o in place without truncating it: a file from an
+        // earlier link whose random ID printed one digit longer would keep a stale tail.
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path("")) where name.hasPrefix("app.") {
+            try FileManager.default.removeItem(atPath: dir.path(name))
+        }
         try dir.run("gcc", ["-O2", "-flto", "-flto-partition=1to1", "-save-temps", "-o", "app"] + objects)
         var index = 0
         while FileManager.default.fileExists(atPath: dir.path("app.ltrans\(index).o")) {
