@@ -112,20 +112,13 @@ public final class Listener: Sendable {
     private static func bind(_ path: String) throws(ListenerError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket(): \(errnoText())") }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+        var addr: UnixAddress
+        do { addr = try UnixAddress(path) } catch {
             close(fd)
-            throw .system("socket path too long for a Unix socket: \(path)")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
-            for (i, b) in bytes.enumerated() { dst[i] = b }
+            throw .system("\(error)")
         }
         let old = umask(0o177)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let rc = addr.withSockaddr { Glibc.bind(fd, $0, $1) }
         umask(old)
         guard rc == 0, chmod(path, 0o600) == 0, listen(fd, 128) == 0,
               fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0 else {

@@ -89,10 +89,10 @@ public final class FrameSocket: Sendable {
 }
 
 /// A `sockaddr_un` for a filesystem path, refusing paths that do not fit.
-struct UnixAddress {
+public struct UnixAddress {
     private var storage = sockaddr_un()
 
-    init(_ path: String) throws(WireError) {
+    public init(_ path: String) throws(WireError) {
         storage.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: storage.sun_path)
@@ -105,7 +105,8 @@ struct UnixAddress {
         }
     }
 
-    mutating func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    /// Calls `body` with the address as `bind`, `connect` and `sendto` take it.
+    public mutating func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LTOWire
 import Testing
 
 extension EndToEnd {
@@ -16,7 +17,7 @@ extension EndToEnd {
                 #expect(status.contains(field), "status lacks \(field):\n\(status)")
             }
             #expect(try mode(daemon.socket) == 0o600)
-            #expect(try mode(Endpoint(daemon.socket).directory) == 0o700)
+            #expect(try mode(Endpoint.directory(of: daemon.socket)) == 0o700)
         }
 
         @Test func statusWithoutDaemonExitsOneWithOneLine() throws {
@@ -130,17 +131,11 @@ extension EndToEnd {
             let daemon = try Daemon(in: scratch)
             // Open the way on purpose (0755 directory, 0666 socket), so that only the uid check stands.
             chmod(scratch.path, 0o755)
-            chmod(Endpoint(daemon.socket).directory, 0o755)
+            chmod(Endpoint.directory(of: daemon.socket), 0o755)
             chmod(daemon.socket, 0o666)
             let r = try Shell.run(["runuser", "-u", "nobody", "--", Products.ltoc, "status"], cwd: "/", env: daemon.env)
             #expect(r.status == 1)
             #expect(r.stderr.contains("serves only uid 0"), "\(r.stderr)")
         }
     }
-}
-
-/// The directory part of a socket path.
-struct Endpoint {
-    let directory: String
-    init(_ socket: String) { directory = URL(fileURLWithPath: socket).deletingLastPathComponent().path }
 }

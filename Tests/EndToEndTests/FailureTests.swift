@@ -1,4 +1,5 @@
 import Foundation
+import LTOWire
 import Testing
 
 extension EndToEnd {
@@ -51,14 +52,8 @@ final class RawClient {
 
     init(_ path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
-            for (i, b) in path.utf8.enumerated() { dst[i] = b }
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        var addr = try UnixAddress(path)
+        let rc = addr.withSockaddr { connect(fd, $0, $1) }
         guard rc == 0 else { throw HarnessError.failed("connect \(path)") }
     }
 
