@@ -66,15 +66,16 @@ public typealias PartitionDigest = Digest
 /// contents, which are hashed themselves.
 public func normalizedPartitionDigest(of bytes: UnsafeRawBufferPointer) -> PartitionDigest? {
     guard let elf = try? ELFFile(bytes: bytes, path: "<partition>") else { return nil }
-    return PartitionNormalizer(elf: elf, reader: ByteReader(bytes))?.digest()
+    return PartitionNormalizer(elf: elf, reader: ByteReader(bytes))?.digest(rewrite: nil)
 }
 
 public func normalizedPartitionDigest(of bytes: [UInt8]) -> PartitionDigest? {
     bytes.withUnsafeBytes { normalizedPartitionDigest(of: $0) }
 }
 
-/// Checks a parsed partition for anything unusual and computes its normalized digest.
-private struct PartitionNormalizer {
+/// Checks a parsed partition for anything unusual and computes its normalized digest,
+/// or with a `CanonicalRewrite` its canonical one.
+struct PartitionNormalizer {
     let elf: ELFFile
     let reader: ByteReader
     let nameTableIndex: Int
@@ -82,6 +83,7 @@ private struct PartitionNormalizer {
     let normalizedNames: [UnsafeRawBufferPointer]
 
     static let version: StaticString = "ltod.partition-digest.v2"
+    static let canonicalVersion: StaticString = "ltod.partition-digest.canonical.v1"
     static let optionsName = Array(LTOSectionName.optionsSectionName.utf8)
     static let outputListOption = Array("'-fltrans-output-list=".utf8)
 
@@ -177,17 +179,42 @@ private struct PartitionNormalizer {
         return gaps
     }
 
-    func digest() -> PartitionDigest? {
+    /// The index and contents of the section whose normalized name is `name`, if any.
+    func section(named name: [UInt8]) -> (index: Int, contents: UnsafeRawBufferPointer)? {
+        guard let section = elf.sections.first(where: { normalizedNames[$0.index].elementsEqual(name) && $0.hasFileContents })
+        else { return nil }
+        return (section.index, contents(of: section.index))
+    }
+
+    func contents(of index: Int) -> UnsafeRawBufferPointer {
+        let section = elf.sections[index]
+        return reader.slice(section.offset, section.size)!
+    }
+
+    /// The digest; with a rewrite, its names and contents replace the file's, and padding
+    /// that is all zeros counts as one fact whatever its length (renumbering changes the
+    /// length of section names, and with it the alignment padding after the name table).
+    func digest(rewrite: CanonicalRewrite?) -> PartitionDigest? {
         guard let gaps = gaps() else { return nil }
         let hasher = Hasher128()
-        hasher.label(Self.version)
+        if let rewrite {
+            hasher.label(Self.canonicalVersion)
+            hasher.add(rewrite.version.major)
+            hasher.add(rewrite.version.minor)
+        } else {
+            hasher.label(Self.version)
+        }
         hasher.label("header")
         hasher.beginBytes(count: 56)
         hasher.continueBytes(reader.slice(0, 40)!)
         hasher.continueBytes(reader.slice(48, 16)!)
         hasher.add(elf.sections.count)
         for section in elf.sections {
-            hashSection(section, into: hasher)
+            hashSection(section, rewrite: rewrite, into: hasher)
+        }
+        if rewrite != nil, gaps.allSatisfy({ reader.slice($0.lowerBound, $0.count)!.allSatisfy { $0 == 0 } }) {
+            hasher.label("zero padding")
+            return hasher.finish()
         }
         hasher.label("gaps")
         hasher.add(gaps.count)
@@ -197,9 +224,13 @@ private struct PartitionNormalizer {
         return hasher.finish()
     }
 
-    func hashSection(_ section: ELFSection, into hasher: borrowing Hasher128) {
+    func hashSection(_ section: ELFSection, rewrite: CanonicalRewrite?, into hasher: borrowing Hasher128) {
         hasher.label("section")
-        hasher.add(normalizedNames[section.index])
+        if let name = rewrite?.names[section.index] {
+            name.withUnsafeBytes { hasher.add($0) }
+        } else {
+            hasher.add(normalizedNames[section.index])
+        }
         hasher.add(UInt64(section.type.rawValue))
         hasher.add(section.flags)
         hasher.add(section.address)
@@ -209,6 +240,9 @@ private struct PartitionNormalizer {
         hasher.add(UInt64(section.info))
         if section.index == nameTableIndex {
             hasher.label("names")
+        } else if let contents = rewrite?.contents[section.index] {
+            hasher.label("canonical contents")
+            contents.withUnsafeBytes { hasher.add($0) }
         } else if section.hasFileContents, normalizedNames[section.index].elementsEqual(Self.optionsName) {
             hasher.label("options")
             optionsWithoutOutputList.withUnsafeBytes { hasher.add($0) }
