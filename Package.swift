@@ -70,6 +70,6 @@ let package = Package(
         .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC"], swiftSettings: strict),
         .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon"], swiftSettings: strict),
         .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["SyntheticC", "LTOWire"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["SyntheticC", "LTOWire", "LTOCache", "LTOHash"], swiftSettings: strict),
     ]
 )

@@ -126,6 +126,18 @@ public final class CacheStore: Sendable {
         }
     }
 
+    /// Removes the entry for `key` and its payload; false when there was none.
+    @discardableResult
+    public func remove(_ key: CacheKey) throws(CacheError) -> Bool {
+        let hex = key.description
+        return try writing { db throws(CacheError) -> Bool in
+            guard let entry = try db.entry(hex) else { return false }
+            try db.deleteEntry(hex)
+            if entry.inline == nil { removeFile(payloadPath(hex)) }
+            return true
+        }
+    }
+
     /// Whether an entry for `key` is indexed (its payload is verified only by `retrieve`);
     /// false also when the index cannot be read.
     public func contains(_ key: CacheKey) -> Bool {

@@ -18,6 +18,12 @@ public struct Configuration: Sendable {
     /// Start LTRANS for a partition's cache miss as soon as WPA has written it, when lto-wrapper
     /// would otherwise run the LTRANS jobs one at a time.
     public var prefetch = true
+    /// Key partitions canonically (symbol numbers replaced by their rank) where the LTO
+    /// format is one ltod has verified; otherwise by their bytes.
+    public var canonicalKeys = true
+    /// The fraction of canonical-only cache hits re-compiled in the background and compared
+    /// byte for byte with the cached object (0: none).
+    public var auditFraction = 0.0
     public var logLevel = "info"
     /// The daemon exits after this many seconds without a connection (0: never).
     public var idleTimeout: Double = 30 * 60
@@ -84,6 +90,7 @@ public enum ConfigurationError: Error, CustomStringConvertible {
 enum ConfigValue: CustomStringConvertible {
     case text(String)
     case integer(Int)
+    case number(Double)
     case boolean(Bool)
     case other(String)
 
@@ -91,6 +98,7 @@ enum ConfigValue: CustomStringConvertible {
         switch self {
         case .text(let s): return "\"\(s)\""
         case .integer(let i): return String(i)
+        case .number(let d): return String(d)
         case .boolean(let b): return String(b)
         case .other(let s): return s
         }
@@ -111,6 +119,18 @@ enum ConfigValue: CustomStringConvertible {
             : ["0", "false", "no", "off"].contains(s.lowercased()) ? false : nil
         default: return nil
         }
+    }
+
+    /// A number from 0 to 1.
+    var fraction: Double? {
+        let value: Double?
+        switch self {
+        case .number(let d): value = d
+        case .integer(let i): value = Double(i)
+        case .text(let s): value = Double(s)
+        default: value = nil
+        }
+        return value.flatMap { (0...1).contains($0) ? $0 : nil }
     }
 }
 
@@ -146,6 +166,10 @@ struct Setting: Sendable {
                 apply: { c, v in v.flag.map { c.strict = $0 } != nil }, show: { String($0.strict) }),
         Setting(key: "prefetch", environment: "LTOD_PREFETCH", choices: "true or false",
                 apply: { c, v in v.flag.map { c.prefetch = $0 } != nil }, show: { String($0.prefetch) }),
+        Setting(key: "canonical_keys", environment: "LTOD_CANONICAL_KEYS", choices: "true or false",
+                apply: { c, v in v.flag.map { c.canonicalKeys = $0 } != nil }, show: { String($0.canonicalKeys) }),
+        Setting(key: "audit", environment: "LTOD_AUDIT", choices: "a fraction from 0 to 1, such as 0.05",
+                apply: { c, v in v.fraction.map { c.auditFraction = $0 } != nil }, show: { String($0.auditFraction) }),
     ]
 }
 
@@ -170,7 +194,7 @@ enum ConfigFile {
                 throw .file(path, line, "unknown key '\(key)'; valid keys: \(keys.joined(separator: ", "))")
             }
             let v: ConfigValue = value.string.map(ConfigValue.text) ?? value.int.map(ConfigValue.integer)
-                ?? value.bool.map(ConfigValue.boolean) ?? .other("\(value)")
+                ?? value.double.map(ConfigValue.number) ?? value.bool.map(ConfigValue.boolean) ?? .other("\(value)")
             out[key] = (v, line)
         }
         return out

@@ -30,6 +30,9 @@ struct LinkExplanation {
     let reused: Int
     let savedSeconds: Double
     let rebuilt: [PartitionExplanation]
+    /// Reused partitions whose bytes differ from those the cached object was built from:
+    /// only renumbered, found through the canonical key. The reason says what was renumbered.
+    let reusedCanonical: [PartitionExplanation]
     /// The cache key of every partition of the link.
     let keys: [Digest]
 
@@ -45,6 +48,10 @@ struct LinkExplanation {
         reused = reusedOutcomes.count
         savedSeconds = reusedOutcomes.reduce(0) { $0 + $1.seconds }
         keys = s.outcomes.compactMap(\.key)
+        reusedCanonical = reusedOutcomes.filter { $0.note != nil }.sorted { ($0.index ?? -1) < ($1.index ?? -1) }.map { o in
+            let functions = o.index.flatMap { i in s.partitions.values.first { $0.index == i } }?.functions ?? []
+            return PartitionExplanation(index: o.index, key: o.key, seconds: o.seconds, reason: o.note ?? "", functions: functions, reachedBy: [])
+        }
         let byIndex = Dictionary(s.partitions.values.compactMap { p in p.index.map { ($0, p) } }, uniquingKeysWith: { a, _ in a })
         let (firstLink, changes) = (self.firstLink, self.changes)
         rebuilt = s.outcomes.filter { $0.kind != .reused }.sorted { ($0.index ?? -1) < ($1.index ?? -1) }.map { outcome in
@@ -93,10 +100,11 @@ struct LinkExplanation {
             "changes": changes.map {
                 ["path": $0.path, "functions": $0.functions, "streams": $0.streams, "added": $0.added, "removed": $0.removed] as [String: Any]
             },
-            "partitions": ["total": total, "reused": reused, "rebuilt": rebuilt.count],
+            "partitions": ["total": total, "reused": reused, "rebuilt": rebuilt.count, "reused_canonical": reusedCanonical.count],
             "keys": keys.map(\.description),
             "seconds_saved": (savedSeconds * 1000).rounded() / 1000,
             "rebuilt": rebuilt.map(\.json),
+            "reused_canonical": reusedCanonical.map(\.json),
         ]
     }
 
@@ -111,6 +119,9 @@ struct LinkExplanation {
                 let shown = p.functions.prefix(8).joined(separator: ", ") + (p.functions.count > 8 ? ", ... (\(p.functions.count))" : "")
                 out += "    holds \(shown)\n"
             }
+        }
+        for p in reusedCanonical {
+            out += "  partition \(p.index.map(String.init) ?? "?") \(p.reason)\n"
         }
         return out
     }

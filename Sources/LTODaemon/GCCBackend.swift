@@ -37,6 +37,7 @@ final class GCCBackend: Sendable {
     let sessions = Mutex<[String: LinkSession]>([:])
     let lastLinks = Mutex<[String: LinkSession]>([:])
     let objects: ObjectMemo
+    let audit: Audit
 
     init(store: CacheStore, scheduler: Scheduler, stats: Statistics, configuration: Configuration, log: Logger) {
         self.store = store
@@ -46,6 +47,7 @@ final class GCCBackend: Sendable {
         self.log = log
         tempDirectory = configuration.cacheDirectory + "/tmp"
         objects = ObjectMemo(stats: stats)
+        audit = Audit(fraction: configuration.auditFraction, directory: configuration.cacheDirectory + "/audit")
         try? FileManager.default.createDirectory(atPath: tempDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
@@ -111,10 +113,10 @@ final class GCCBackend: Sendable {
         for (index, entry) in entries.enumerated() where !entry.passThrough {
             let path = job.absolute(entry.path)
             guard let (bytes, identity) = try? readFile(path: path) else { continue }
-            let (digest, form) = partitionDigest(bytes)
-            records.append(PartitionRecord(index: index, path: path, identity: identity, digest: digest, form: form,
+            let keying = PartitionKeying(bytes)
+            records.append(PartitionRecord(index: index, path: path, identity: identity, keying: keying,
                                            functions: functionBodies(in: bytes)))
-            if configuration.prefetch && wpa.ltransRunsSerially { prefetch(wpa: wpa, index: index, entry: entry.path, bytes: bytes, digest: (digest, form), job: job, session: session) }
+            if configuration.prefetch && wpa.ltransRunsSerially { prefetch(wpa: wpa, index: index, entry: entry.path, bytes: bytes, keying: keying, job: job, session: session) }
         }
         session.recordWPA(partitions: records, seconds: result.seconds)
         return result.reply
@@ -129,23 +131,29 @@ final class GCCBackend: Sendable {
         }
         let input = job.absolute(cmd.input)
         let partition = try currentPartition(input, session: session)
-        let key = try self.key(for: cmd, job: job, partition: (partition.digest, partition.form))
+        let keyed = try self.key(for: cmd, job: job, partition: partition.keying)
+        countKeyForm(keyed.form, partition.keying)
+        let key = keyed.key
         let output = job.absolute(cmd.output)
-        let target = BuildTarget(key: key, input: input, inputIdentity: partition.identity, output: output, index: partition.index)
+        let target = BuildTarget(key: key, form: keyed.form, keying: partition.keying, input: input, inputIdentity: partition.identity,
+                                 output: output, index: partition.index)
+        let audit = AuditRequest(command: cmd, job: job, compiler: keyed.compiler)
         // A prefetch or another link may be building this very key: wait for it, then reuse.
         _ = inflight.waitIfRunning(key)
-        if let reply = reuse(key, output: output, session: session, index: partition.index) { return reply }
+        if let reply = reuse(target, session: session, audit: audit) { return reply }
         if inflight.begin(key) {
             return try build(job: job, target, session: session, owned: true)
         }
         _ = inflight.waitIfRunning(key)
-        if let reply = reuse(key, output: output, session: session, index: partition.index) { return reply }
+        if let reply = reuse(target, session: session, audit: audit) { return reply }
         return try build(job: job, target, session: session, owned: false)
     }
 
     /// One LTRANS job to build: its key, the partition file the key was computed from, its output.
-    private struct BuildTarget {
+    struct BuildTarget {
         let key: Digest
+        let form: PartitionForm
+        let keying: PartitionKeying
         let input: String
         let inputIdentity: FileIdentity
         let output: String
@@ -153,16 +161,28 @@ final class GCCBackend: Sendable {
     }
 
     /// Answers from the cache if it can: the object is placed at `output` (a private copy).
-    private func reuse(_ key: Digest, output: String, session: LinkSession, index: Int?) -> Reply? {
-        guard let hit = try? store.retrieve(CacheKey(key), to: output) else { return nil }
+    private func reuse(_ target: BuildTarget, session: LinkSession, audit request: AuditRequest) -> Reply? {
+        let key = target.key
+        guard let hit = try? store.retrieve(CacheKey(key), to: target.output) else { return nil }
         if session.wasPrefetched(key) {
-            session.record(LTRANSOutcome(index: index, key: key, kind: .rebuilt, seconds: hit.buildSeconds, note: "built ahead of lto-wrapper's request"))
+            session.record(LTRANSOutcome(index: target.index, key: key, kind: .rebuilt, seconds: hit.buildSeconds, note: "built ahead of lto-wrapper's request"))
             stats.add(["ltrans.rebuilt": 1, "cache.misses": 1])
-        } else {
-            session.record(LTRANSOutcome(index: index, key: key, kind: .reused, seconds: hit.buildSeconds, note: nil))
-            stats.add(["ltrans.reused": 1, "cache.hits": 1, "ltrans.seconds_saved": hit.buildSeconds])
+            return .output(exitStatus: 0, stdout: [], stderr: [])
         }
+        let renumbering = target.form == .canonical ? canonicalOnlyReuse(target) : nil
+        session.record(LTRANSOutcome(index: target.index, key: key, kind: .reused, seconds: hit.buildSeconds, note: renumbering?.summary))
+        stats.add(["ltrans.reused": 1, "cache.hits": 1, "ltrans.seconds_saved": hit.buildSeconds, "ltrans.canonical_hits": renumbering == nil ? 0 : 1])
+        if renumbering != nil, audit.shouldAudit() { auditLater(target, request) }
         return .output(exitStatus: 0, stdout: [], stderr: [])
+    }
+
+    /// How the partition was renumbered against the one the cached object was built from;
+    /// nil when their bytes were the same (a bytes key would have hit too) or unrecorded.
+    private func canonicalOnlyReuse(_ target: BuildTarget) -> Renumbering? {
+        guard let canonical = target.keying.canonical, let provenance = provenance(of: target.key),
+              provenance.bytesDigest != target.keying.bytesDigest
+        else { return nil }
+        return Renumbering(cached: provenance.orders, current: canonical)
     }
 
     /// Runs the real LTRANS. The result is stored only if the partition file still is the one
@@ -176,6 +196,7 @@ final class GCCBackend: Sendable {
         if external != nil { stats.add("ltrans.uncacheable") }
         if result.status.succeeded && external == nil && FileIdentity(path: target.input) == target.inputIdentity {
             storeResult(target.key, output: target.output, result: result, target: session.target)
+            if target.form == .canonical { recordProvenance(target.key, keying: target.keying, partition: target.input) }
         }
         return result.reply
     }
@@ -183,7 +204,7 @@ final class GCCBackend: Sendable {
     /// Runs an LTRANS job with `-Wa,--MD,<file>` (which changes nothing in the object) so that
     /// the assembler lists what it read. Returns nil as the second value only when it read
     /// nothing but lto1's output; otherwise the files (or a reason), and the result is not stored.
-    private func runListingReads(_ job: DriverJob) throws -> (ProcessResult, external: [String]?) {
+    func runListingReads(_ job: DriverJob) throws -> (ProcessResult, external: [String]?) {
         // A private TMPDIR, so that lto1's temporary assembler file is known to be the job's own.
         let jobDirectory = tempDirectory + "/job-\(getpid())-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: jobDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
@@ -219,11 +240,11 @@ final class GCCBackend: Sendable {
     /// for a cold 201-partition link, so it is left to lto-wrapper.)
     /// It runs on a private copy of the partition's bytes (the ones the key was computed
     /// from), so nothing lto-wrapper does to its files can make the stored object stale.
-    private func prefetch(wpa: WPACommand, index: Int, entry: String, bytes: [UInt8], digest: (Digest, PartitionForm),
+    private func prefetch(wpa: WPACommand, index: Int, entry: String, bytes: [UInt8], keying: PartitionKeying,
                           job: DriverJob, session: LinkSession) {
         guard let predicted = wpa.predictedLTRANS(index: index, input: entry), predicted.uncacheableReason == nil,
-              let key = try? key(for: predicted, job: job, partition: digest),
-              !store.contains(CacheKey(key)), inflight.begin(key)
+              let keyed = try? key(for: predicted, job: job, partition: keying),
+              case let key = keyed.key, !store.contains(CacheKey(key)), inflight.begin(key)
         else { return }
         session.markPrefetched(key)
         stats.add("ltrans.prefetched")
@@ -235,13 +256,12 @@ final class GCCBackend: Sendable {
                 unlink(privateBase + ".ltrans.o")
             }
             guard FileManager.default.createFile(atPath: privateBase + ".o", contents: Data(bytes)) else { return }
-            var args = predicted.args
-            args[args.count - 1] = privateBase + ".o"
-            args[args.count - 2] = privateBase + ".ltrans.o"
+            let args = predicted.retargeted(input: privateBase + ".o", output: privateBase + ".ltrans.o")
             guard let (result, external) = try? runListingReads(job.with(arguments: args)) else { return }
             stats.add(["ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
             if result.status.succeeded && external == nil {
                 storeResult(key, output: privateBase + ".ltrans.o", result: result, target: session.target)
+                if keyed.form == .canonical { recordProvenance(key, keying: keying, partition: privateBase + ".o") }
             }
         }
     }
@@ -251,23 +271,45 @@ final class GCCBackend: Sendable {
     private func currentPartition(_ path: String, session: LinkSession) throws -> PartitionRecord {
         if let known = session.partition(at: path), FileIdentity(path: path) == known.identity { return known }
         guard let (bytes, identity) = try? readFile(path: path) else { throw BackendError.unreadablePartition(path) }
-        let (digest, form) = partitionDigest(bytes)
-        return PartitionRecord(index: nil, path: path, identity: identity, digest: digest, form: form, functions: functionBodies(in: bytes))
+        return PartitionRecord(index: nil, path: path, identity: identity, keying: PartitionKeying(bytes), functions: functionBodies(in: bytes))
     }
 
     private func sessionID(of job: DriverJob) -> String { job.invocation.env("LTOD_SESSION") ?? "" }
 
-    private func key(for cmd: LTRANSCommand, job: DriverJob, partition: (Digest, PartitionForm)) throws -> Digest {
+    /// The key of an LTRANS job, the form its partition was digested in, and the compiler facts.
+    private func key(for cmd: LTRANSCommand, job: DriverJob, partition: PartitionKeying) throws
+        -> (key: Digest, form: PartitionForm, compiler: [String]) {
         let compiler = try compilers.facts(driver: job.executable, environment: job.environment, args: cmd.args,
                                            directory: job.invocation.cwd, session: sessionID(of: job))
         var env: [String: String] = [:]
         for name in LTRANSKeyInputs.environmentNames { env[name] = lookup(name, in: job.environment) }
-        if partition.1 == .raw { stats.add("ltrans.raw_keys") }
+        let (digest, form) = partitionDigest(partition, compiler: compiler)
         let key = LTRANSKeyInputs(compiler: compiler, arguments: cmd.keyArguments, directory: job.invocation.cwd,
-                                  environment: env, partition: partition.0, partitionForm: partition.1).key
-        log.debug("LTRANS key", metadata: ["key": "\(key)", "partition": "\(partition.0) (\(partition.1.rawValue))",
+                                  environment: env, partition: digest, partitionForm: form).key
+        log.debug("LTRANS key", metadata: ["key": "\(key)", "partition": "\(digest) (\(form.rawValue))",
                                            "compiler": "\(compiler.joined(separator: " "))", "arguments": "\(cmd.keyArguments.joined(separator: " "))"])
-        return key
+        return (key, form, compiler)
+    }
+
+    private func countKeyForm(_ form: PartitionForm, _ p: PartitionKeying) {
+        switch form {
+        case .canonical: stats.add("ltrans.canonical_keys")
+        case .raw: stats.add("ltrans.raw_keys")
+        case .normalized: break
+        }
+        if configuration.canonicalKeys, form != .canonical {
+            stats.add("ltrans.canonical_fallbacks")
+            log.debug("partition keyed by its bytes", metadata: ["reason": "\(p.canonicalFailure ?? "canonical keys disabled for this compiler by an audit mismatch")"])
+        }
+    }
+
+    /// The canonical digest when enabled, available and not disabled for this compiler by an
+    /// audit mismatch; otherwise the digest of the bytes.
+    private func partitionDigest(_ p: PartitionKeying, compiler: [String]) -> (Digest, PartitionForm) {
+        if configuration.canonicalKeys, let canonical = p.canonical, !audit.isDisabled(compiler) {
+            return (canonical.digest, .canonical)
+        }
+        return (p.bytesDigest, p.bytesForm)
     }
 
     /// The symbols whose GIMPLE bodies a partition carries (from its section names).
@@ -277,11 +319,6 @@ final class GCCBackend: Sendable {
             guard case .functionBody(let symbol, _)? = LTOSectionName(section.name)?.kind else { return nil }
             return symbol
         }
-    }
-
-    private func partitionDigest(_ bytes: [UInt8]) -> (Digest, PartitionForm) {
-        if let d = normalizedPartitionDigest(of: bytes) { return (d, .normalized) }
-        return (Digest.of(bytes), .raw)
     }
 }
 

@@ -11,8 +11,7 @@ struct PartitionRecord: Sendable {
     let path: String
     /// The file as it was when read for `digest`; a request finding it different re-reads it.
     let identity: FileIdentity
-    let digest: Digest
-    let form: PartitionForm
+    let keying: PartitionKeying
     /// The functions (and variables) whose bodies the partition carries, by assembler name.
     let functions: [String]
 }
@@ -26,7 +25,8 @@ struct LTRANSOutcome: Sendable {
     let kind: Kind
     /// Build time (for a reused partition: the recorded build time it saved).
     let seconds: Double
-    /// For uncached jobs, why; for rebuilt ones, how (e.g. built ahead of lto-wrapper's request).
+    /// For uncached jobs, why; for rebuilt ones, how (e.g. built ahead of lto-wrapper's request);
+    /// for reused ones, the renumbering forgiven when only the canonical key matched.
     let note: String?
 }
 

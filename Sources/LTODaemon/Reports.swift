@@ -112,6 +112,8 @@ extension Server {
             + "WPA\n" + row("  runs", "wpa.runs") + row("  time", "wpa.seconds", seconds: true)
             + "LTRANS\n" + row("  rebuilt", "ltrans.rebuilt") + row("  reused", "ltrans.reused")
             + row("  uncacheable", "ltrans.uncacheable")
+            + row("  reused via canonical key", "ltrans.canonical_hits") + row("  keyed by bytes (fallback)", "ltrans.canonical_fallbacks")
+            + row("  audited", "ltrans.audit_runs") + row("  audit mismatches", "ltrans.audit_mismatches")
             + row("  time spent", "ltrans.seconds_spent", seconds: true) + row("  time saved", "ltrans.seconds_saved", seconds: true)
             + "Sessions\n" + row("  links", "sessions.total") + row("  fallbacks", "sessions.fallbacks")
             + "Scheduler\n" + row("  limit", "scheduler.limit", gauge: true) + row("  peak running", "scheduler.peak_running", gauge: true)

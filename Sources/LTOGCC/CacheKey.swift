@@ -60,4 +60,7 @@ public enum PartitionForm: String, Sendable {
     case normalized = "normalized/1"
     /// Every byte as it is (used when the file is not in a shape ltod recognises).
     case raw = "raw"
+    /// As `normalized`, with every symbol's order number replaced by its rank among the
+    /// partition's orders (`canonicalPartition` in LTOObject).
+    case canonical = "canonical/1"
 }

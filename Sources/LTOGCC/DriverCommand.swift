@@ -94,6 +94,14 @@ public struct LTRANSCommand: Equatable, Sendable {
         return out
     }
 
+    /// The arguments with the input partition and the output object replaced: the same job on other files.
+    public func retargeted(input newInput: String, output newOutput: String) -> [String] {
+        var out = args
+        out[out.count - 1] = newInput
+        if let o = out.lastIndex(of: "-o") { out[o + 1] = newOutput }
+        return out
+    }
+
     /// Why this job must run uncached, or nil when its only output is the object file.
     /// Options that write side files (dumps, temps, stack usage), read files that are
     /// not in the key (profiles, plugins, specs), or wrap the tools are never cached.
