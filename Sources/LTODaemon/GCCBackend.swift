@@ -195,8 +195,9 @@ final class GCCBackend: Sendable {
                                      note: external.map { "not stored: the assembler read " + $0.joined(separator: ", ") }))
         if external != nil { stats.add("ltrans.uncacheable") }
         if result.status.succeeded && external == nil && FileIdentity(path: target.input) == target.inputIdentity {
-            storeResult(target.key, output: target.output, result: result, target: session.target)
-            if target.form == .canonical { recordProvenance(target.key, keying: target.keying, partition: target.input) }
+            if storeResult(target.key, output: target.output, result: result, target: session.target), target.form == .canonical {
+                recordProvenance(target.key, keying: target.keying, partition: target.input)
+            }
         }
         return result.reply
     }
@@ -204,7 +205,7 @@ final class GCCBackend: Sendable {
     /// Runs an LTRANS job with `-Wa,--MD,<file>` (which changes nothing in the object) so that
     /// the assembler lists what it read. Returns nil as the second value only when it read
     /// nothing but lto1's output; otherwise the files (or a reason), and the result is not stored.
-    func runListingReads(_ job: DriverJob) throws -> (ProcessResult, external: [String]?) {
+    private func runListingReads(_ job: DriverJob) throws -> (ProcessResult, external: [String]?) {
         // A private TMPDIR, so that lto1's temporary assembler file is known to be the job's own.
         let jobDirectory = tempDirectory + "/job-\(getpid())-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: jobDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
@@ -220,15 +221,17 @@ final class GCCBackend: Sendable {
         return (result, external.isEmpty ? nil : external)
     }
 
-    /// Stores a finished LTRANS object. Jobs that printed diagnostics are not stored, so
-    /// their warnings are shown again on every link rather than lost on a hit.
-    private func storeResult(_ key: Digest, output: String, result: ProcessResult, target: String) {
-        guard result.stderr.isEmpty, result.stdout.isEmpty else { return }
+    /// Stores a finished LTRANS object; true when stored. Jobs that printed diagnostics are
+    /// not stored, so their warnings are shown again on every link rather than lost on a hit.
+    private func storeResult(_ key: Digest, output: String, result: ProcessResult, target: String) -> Bool {
+        guard result.stderr.isEmpty, result.stdout.isEmpty else { return false }
         do {
             try store.store(CacheKey(key), from: output, buildSeconds: result.seconds, target: target)
+            return true
         } catch {
             stats.add("cache.store_failures")
             log.warning("not cached: \(error)")
+            return false
         }
     }
 
@@ -260,8 +263,9 @@ final class GCCBackend: Sendable {
             guard let (result, external) = try? runListingReads(job.with(arguments: args)) else { return }
             stats.add(["ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
             if result.status.succeeded && external == nil {
-                storeResult(key, output: privateBase + ".ltrans.o", result: result, target: session.target)
-                if keyed.form == .canonical { recordProvenance(key, keying: keying, partition: privateBase + ".o") }
+                if storeResult(key, output: privateBase + ".ltrans.o", result: result, target: session.target), keyed.form == .canonical {
+                    recordProvenance(key, keying: keying, partition: privateBase + ".o")
+                }
             }
         }
     }
