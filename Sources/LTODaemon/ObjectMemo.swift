@@ -69,13 +69,21 @@ final class ObjectMemo: Sendable {
             }
     }
 
+    /// Sections keyed by what they hold: the symbol for a function body, else the name.
+    private static func bySymbol(_ sections: [String: LTOSectionDigest]) -> [String: LTOSectionDigest] {
+        Dictionary(sections.map { name, section in
+            if case .functionBody(let symbol, _)? = section.kind { return ("body " + symbol, section) }
+            return (name, section)
+        }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// Compares two links' inputs section by section.
     static func changes(from previous: [InputState], to current: [InputState]) -> [InputChange] {
         let before = Dictionary(previous.map { ($0.name, $0.sections) }, uniquingKeysWith: { a, _ in a })
         let now = Dictionary(current.map { ($0.name, $0.sections) }, uniquingKeysWith: { a, _ in a })
         var out: [InputChange] = []
         for input in current {
-            guard let old = before[input.name] else {
+            guard let previousSections = before[input.name] else {
                 let bodies = input.sections.values.compactMap { s -> String? in
                     if case .functionBody(let symbol, _)? = s.kind { return symbol }
                     return nil
@@ -83,7 +91,9 @@ final class ObjectMemo: Sendable {
                 out.append(InputChange(path: input.name, functions: bodies.sorted(), streams: [], added: true, removed: false))
                 continue
             }
-            let new = input.sections
+            // Bodies are compared by symbol: their section names also carry the symbol's order,
+            // which shifts for every function after one added earlier in the same file.
+            let (old, new) = (bySymbol(previousSections), bySymbol(input.sections))
             let differing = Set(old.keys).union(new.keys).filter { old[$0]?.digest != new[$0]?.digest }.sorted()
             guard !differing.isEmpty else { continue }
             var functions: [String] = [], streams: [String] = []

@@ -85,8 +85,11 @@ extension EndToEnd {
             let added = try f.edit(["a.c": f.program.files["a.c"]! + "int extra1(int x) { return x + 11; }\nint extra2(int x) { return x - 11; }\n"])
             #expect(added.rebuilt <= 2, "only a.c's partition (and one for new symbols) should change: \(added.json)")
             #expect(Self.reusedCanonical(added) >= total - 2, "\(added.json)")
-            let removed = try f.edit(["a.c": f.program.files["a.c"]!.replacingOccurrences(of: "int extra1(int x) { return x + 11; }\n", with: "")])
+            // Removed, leaving its line empty: extra2 keeps its line but not its order number.
+            let removed = try f.edit(["a.c": f.program.files["a.c"]!.replacingOccurrences(of: "int extra1(int x) { return x + 11; }\n", with: "\n")])
             #expect(removed.rebuilt <= 2, "\(removed.json)")
+            let changes = removed.json["changes"] as? [[String: Any]] ?? []
+            #expect(changes.map { $0["functions"] as? [String] ?? [] } == [["extra1"]], "only extra1 changed: \(changes)")
             #expect(Self.reusedCanonical(removed) >= total - 2)
             let text = try f.daemon.ltoc("explain").stdout
             #expect(text.contains("reused only thanks to canonical keys"), "\(text)")
