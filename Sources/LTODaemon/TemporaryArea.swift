@@ -34,7 +34,7 @@ enum TemporaryArea {
     /// Removes the entries of processes that no longer exist (a daemon killed mid-link).
     static func sweep(_ path: String) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
-            guard let pid = owner(name), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            guard let pid = owner(name), pid != getpid(), !isRunning(pid) else { continue }
             try? FileManager.default.removeItem(atPath: path + "/" + name)
         }
     }
@@ -48,6 +48,14 @@ enum TemporaryArea {
         let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
         guard free < 1 << 20 else { return nil }
         return "the cache filesystem is full (\(free) bytes left at \(path)); LTRANS jobs run without ltod until space is freed"
+    }
+
+    /// Whether `pid` is a live process; a zombie (killed, not yet reaped) is not.
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return true }
+        return !stat[stat.index(after: end)...].hasPrefix(" Z")
     }
 
     /// The pid in a `<kind>-<pid>-…` name.
