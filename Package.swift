@@ -14,6 +14,8 @@ import PackageDescription
 /// - `SyntheticC`: the generator of synthetic multi-file C programs for tests and benchmarks.
 /// - `ltod`, `ltoc`: the daemon and the Foundation-free client shim.
 /// - `ltod-bench` (Benchmarks/): measurements against plain `gcc -flto`, and the demo.
+/// - `fuzz-wire`, `fuzz-object` (Tests/Fuzz/): libFuzzer targets (built with `-sanitize=fuzzer
+///   -Xswiftc -DFUZZING`, see Tests/fuzz); a normal build makes them replay tools for saved inputs.
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -60,6 +62,9 @@ let package = Package(
             name: "ltod-bench",
             dependencies: ["SyntheticC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/LTODBench", swiftSettings: strict),
+        .executableTarget(name: "fuzz-wire", dependencies: ["LTOWire"], path: "Tests/Fuzz/Wire", swiftSettings: strict),
+        .executableTarget(
+            name: "fuzz-object", dependencies: ["LTOObject"], path: "Tests/Fuzz/Object", swiftSettings: strict),
         .executableTarget(
             name: "cache-stress", dependencies: ["LTOCache", "LTOHash"], path: "Tests/CacheStress",
             swiftSettings: strict),

@@ -20,6 +20,8 @@ public enum CacheError: Error, CustomStringConvertible {
     case cannotWriteDestination(path: String, errno: Int32)
     /// A file inside the cache directory (payload, temporary file, lock) could not be handled.
     case fileOperationFailed(operation: String, path: String, errno: Int32)
+    /// A symbolic link stands where the cache keeps a file or directory; it is never followed.
+    case symlinkRefused(path: String)
 
     public var description: String {
         switch self {
@@ -43,6 +45,9 @@ public enum CacheError: Error, CustomStringConvertible {
             "cannot write the cached object to \(path): \(message(errno)). Check that its directory exists and is writable."
         case let .fileOperationFailed(operation, path, errno):
             "cannot \(operation) \(path): \(message(errno)). Check the ownership and permissions of the cache directory."
+        case let .symlinkRefused(path):
+            "refusing to use \(path): it is a symbolic link, and ltod never follows links inside its cache directory. "
+                + "Remove it; ltod recreates what it needs."
         }
     }
 
@@ -59,4 +64,6 @@ public enum CacheError: Error, CustomStringConvertible {
     }
 }
 
-private func message(_ errno: Int32) -> String { String(cString: strerror(errno)) }
+private func message(_ errno: Int32) -> String {
+    errno == ELOOP ? "it is a symbolic link, which ltod does not follow" : String(cString: strerror(errno))
+}

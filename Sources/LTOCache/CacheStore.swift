@@ -78,7 +78,7 @@ public final class CacheStore: Sendable {
         self.directory = directory
         self.limits = limits
         objects = directory + "/objects"
-        do { try makeDirectories(objects) } catch { throw .cannotCreateDirectory(path: objects, errno: error.code) }
+        do { try makeDirectories(objects) } catch { throw directoryFailure(objects, error) }
         removeStaleTemporaryFiles(in: objects)
         index = Mutex(try IndexConnection(path: directory + "/index.sqlite"))
     }
@@ -160,7 +160,7 @@ public final class CacheStore: Sendable {
     public func clear() throws(CacheError) -> EvictionResult {
         try writing { db throws(CacheError) in
             let result = try remove(db.allVictims(), from: db)
-            for shard in directoryEntries(objects) {
+            for shard in shardDirectories(in: objects) {
                 for name in directoryEntries("\(objects)/\(shard)") where !name.hasPrefix(temporaryPrefix) {
                     removeFile("\(objects)/\(shard)/\(name)")
                 }
@@ -196,6 +196,12 @@ public final class CacheStore: Sendable {
 
     private func shardPath(_ hex: String) -> String {
         "\(objects)/\(hex.prefix(2))"
+    }
+
+    /// Deletes the payload file of `hex`, unless its shard is not a real directory: nothing is
+    /// ever deleted through a symlink planted in the cache.
+    private func removePayload(_ hex: String) {
+        if isRealDirectory(shardPath(hex)) { removeFile(payloadPath(hex)) }
     }
 
     // MARK: - Index access
@@ -241,6 +247,7 @@ public final class CacheStore: Sendable {
             return true
         }
         let path = payloadPath(hex)
+        guard isRealDirectory(shardPath(hex)) else { return false }
         let file: MappedFile
         do { file = try MappedFile(path: path, followSymlinks: false) } catch {
             guard [ENOENT, ENOTDIR, ELOOP, EINVAL].contains(error.code) else {
@@ -265,7 +272,7 @@ public final class CacheStore: Sendable {
     private func discardCorrupt(_ entry: IndexEntry, _ hex: String) throws(CacheError) {
         try transaction { db throws(CacheError) in
             guard try db.deleteEntry(hex, created: entry.created) else { return }
-            if entry.inline == nil { removeFile(payloadPath(hex)) }
+            if entry.inline == nil { removePayload(hex) }
             try db.addCounters(["cache.corrupt": 1])
         }
     }
@@ -283,7 +290,7 @@ public final class CacheStore: Sendable {
     /// Copies `file` to a new fsynced temporary file next to the payload path of `hex`.
     private func writeTemporary(_ file: MappedFile, for hex: String) throws(CacheError) -> String {
         let shard = shardPath(hex)
-        do { try makeDirectories(shard) } catch { throw .cannotCreateDirectory(path: shard, errno: error.code) }
+        do { try makeDirectories(shard) } catch { throw directoryFailure(shard, error) }
         let path = "\(shard)/\(temporaryPrefix)\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         do {
             try createFile(at: path, mode: 0o600) { fd throws(Errno) in
@@ -313,7 +320,7 @@ public final class CacheStore: Sendable {
                 _ = try evict(in: db, maxBytes: limits.maxBytes, olderThan: nil)
             }
         } catch {
-            if placed { removeFile(payloadPath(row.key)) }
+            if placed { removePayload(row.key) }
             throw error
         }
     }
@@ -347,7 +354,7 @@ public final class CacheStore: Sendable {
     private func remove(_ victims: [Victim], from db: SQLiteDatabase) throws(CacheError) -> EvictionResult {
         for victim in victims {
             try db.deleteEntry(victim.key)
-            if victim.isFile { removeFile(payloadPath(victim.key)) }
+            if victim.isFile { removePayload(victim.key) }
         }
         return EvictionResult(entriesRemoved: victims.count, bytesFreed: victims.reduce(0) { $0 + $1.size })
     }
@@ -355,10 +362,20 @@ public final class CacheStore: Sendable {
 
 private let temporaryPrefix = ".tmp-"
 
+/// The shard directories under `objects`; a symlink there is skipped, never followed.
+private func shardDirectories(in objects: String) -> [String] {
+    directoryEntries(objects).filter { isRealDirectory("\(objects)/\($0)") }
+}
+
+/// The store's error for a cache directory that could not be created or used.
+private func directoryFailure(_ path: String, _ error: Errno) -> CacheError {
+    error.code == ELOOP ? .symlinkRefused(path: path) : .cannotCreateDirectory(path: path, errno: error.code)
+}
+
 /// Removes temporary files of processes that no longer exist, and any older than an hour.
 private func removeStaleTemporaryFiles(in objects: String) {
     let now = currentTime()
-    for shard in directoryEntries(objects) {
+    for shard in shardDirectories(in: objects) {
         for name in directoryEntries("\(objects)/\(shard)") where name.hasPrefix(temporaryPrefix) {
             let path = "\(objects)/\(shard)/\(name)"
             var info = stat()

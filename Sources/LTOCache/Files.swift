@@ -101,13 +101,15 @@ func syncDirectory(_ path: String) throws(Errno) {
     try syncFile(fd)
 }
 
-/// `mkdir -p` with mode 0700 for every directory it creates.
+/// `mkdir -p` with mode 0700 for every directory it creates. An existing symlink at `path`
+/// fails with ELOOP: the cache never follows a link planted inside it.
 func makeDirectories(_ path: String) throws(Errno) {
     if mkdir(path, 0o700) == 0 { return }
     switch errno {
     case EEXIST:
         var info = stat()
-        guard stat(path, &info) == 0 else { throw Errno() }
+        guard lstat(path, &info) == 0 else { throw Errno() }
+        guard info.st_mode & S_IFMT != S_IFLNK else { throw Errno(ELOOP) }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw Errno(ENOTDIR) }
     case ENOENT:
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { throw Errno(ENOENT) }
@@ -116,6 +118,18 @@ func makeDirectories(_ path: String) throws(Errno) {
     default:
         throw Errno()
     }
+}
+
+/// Whether `path` is a directory itself, not a symlink to one (lstat).
+func isRealDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+}
+
+/// Whether `path` is a symbolic link (lstat).
+func isSymlink(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
 }
 
 /// Removes a file; a file that is already gone is fine (another process may have removed it).

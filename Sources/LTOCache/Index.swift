@@ -43,7 +43,9 @@ struct Victim {
 
 extension SQLiteDatabase {
     /// Opens `path` as a cache index: WAL journal, 10 s busy timeout, schema created if new.
+    /// A symlink at the index or its journals is refused, never followed.
     static func openIndex(at path: String) throws(CacheError) -> SQLiteDatabase {
+        for file in [path, path + "-wal", path + "-shm"] where isSymlink(file) { throw .symlinkRefused(path: file) }
         let db = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: 10_000)
         try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
         switch try db.userVersion() {

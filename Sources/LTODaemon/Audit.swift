@@ -35,9 +35,7 @@ extension GCCBackend {
     func provenance(of key: Digest) -> Provenance? {
         let path = tempDirectory + "/provenance-\(getpid())-\(UUID().uuidString)"
         defer { unlink(path) }
-        guard (try? store.retrieve(Provenance.key(for: key), to: path)) != nil,
-              let text = try? String(contentsOfFile: path, encoding: .utf8)
-        else { return nil }
+        guard (try? store.retrieve(Provenance.key(for: key), to: path)) != nil, let text = readText(path) else { return nil }
         return Provenance(encoded: text)
     }
 

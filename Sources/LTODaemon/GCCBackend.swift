@@ -38,8 +38,9 @@ final class GCCBackend: Sendable {
     let lastLinks = Mutex<[String: LinkSession]>([:])
     let objects: ObjectMemo
     let audit: Audit
+    let storeWarnings = StoreWarnings()
 
-    init(store: CacheStore, scheduler: Scheduler, stats: Statistics, configuration: Configuration, log: Logger) {
+    init(store: CacheStore, scheduler: Scheduler, stats: Statistics, configuration: Configuration, log: Logger) throws(TemporaryAreaError) {
         self.store = store
         self.scheduler = scheduler
         self.stats = stats
@@ -48,7 +49,7 @@ final class GCCBackend: Sendable {
         tempDirectory = configuration.cacheDirectory + "/tmp"
         objects = ObjectMemo(stats: stats)
         audit = Audit(fraction: configuration.auditFraction, directory: configuration.cacheDirectory + "/audit")
-        try? FileManager.default.createDirectory(atPath: tempDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try TemporaryArea.prepare(tempDirectory)
     }
 
     // MARK: Sessions
@@ -72,7 +73,8 @@ final class GCCBackend: Sendable {
     }
 
     func closeSession(id: String, status: Int32) -> Reply {
-        guard let session = sessions.withLock({ $0.removeValue(forKey: id) }) else { return .output(exitStatus: 0, stdout: [], stderr: []) }
+        let warning = storeWarnings.take(session: id).map { Array("ltod did not cache this link's results: \($0)".utf8) } ?? []
+        guard let session = sessions.withLock({ $0.removeValue(forKey: id) }) else { return .output(exitStatus: 0, stdout: [], stderr: warning) }
         session.finish(status: status)
         lastLinks.withLock { $0[session.target] = session }
         let s = session.snapshot
@@ -81,15 +83,18 @@ final class GCCBackend: Sendable {
             "reused": "\(s.outcomes.filter { $0.kind == .reused }.count)",
             "rebuilt": "\(s.outcomes.filter { $0.kind == .rebuilt }.count)",
         ])
-        return .output(exitStatus: 0, stdout: [], stderr: [])
+        return .output(exitStatus: 0, stdout: [], stderr: warning)
     }
 
     // MARK: Driver requests
 
     func compile(sessionID: String, _ inv: Invocation) -> Reply {
         guard let driver = inv.env("LTOD_DRIVER"), !driver.isEmpty else { return .failure(BackendError.notFromWrapper.description) }
-        let session = sessions.withLock { $0[sessionID] }
-            ?? LinkSession(id: sessionID, target: "(unknown)", directory: inv.cwd)
+        // Only the links this daemon opened: it writes nowhere else (a daemon restarted
+        // mid-link has no session; the shim then runs the job itself).
+        guard let session = sessions.withLock({ $0[sessionID] }) else {
+            return .failure("ltod has no link session \(sessionID.prefix(64)); the job runs without ltod")
+        }
         let job = DriverJob(driver: driver, invocation: inv)
         do {
             switch DriverCommand.classify(job.arguments) {
@@ -190,12 +195,16 @@ final class GCCBackend: Sendable {
     private func build(job: DriverJob, _ target: BuildTarget, session: LinkSession, owned: Bool) throws -> Reply {
         defer { if owned { inflight.finish(target.key) } }
         let (result, external) = try runListingReads(job)
+        if !result.status.succeeded, let full = TemporaryArea.fullFilesystem(tempDirectory) {
+            _ = storeWarnings.note(full, session: session.id)
+            return .failure(full)
+        }
         stats.add(["ltrans.rebuilt": 1, "cache.misses": 1, "ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
         session.record(LTRANSOutcome(index: target.index, key: target.key, kind: .rebuilt, seconds: result.seconds,
                                      note: external.map { "not stored: the assembler read " + $0.joined(separator: ", ") }))
         if external != nil { stats.add("ltrans.uncacheable") }
         if result.status.succeeded && external == nil && FileIdentity(path: target.input) == target.inputIdentity {
-            if storeResult(target.key, output: target.output, result: result, target: session.target), target.form == .canonical {
+            if storeResult(target.key, output: target.output, result: result, session: session), target.form == .canonical {
                 recordProvenance(target.key, keying: target.keying, partition: target.input)
             }
         }
@@ -223,14 +232,17 @@ final class GCCBackend: Sendable {
 
     /// Stores a finished LTRANS object; true when stored. Jobs that printed diagnostics are
     /// not stored, so their warnings are shown again on every link rather than lost on a hit.
-    private func storeResult(_ key: Digest, output: String, result: ProcessResult, target: String) -> Bool {
+    /// A failure to store is logged, and told to the user when the link closes, once per link.
+    private func storeResult(_ key: Digest, output: String, result: ProcessResult, session: LinkSession) -> Bool {
         guard result.stderr.isEmpty, result.stdout.isEmpty else { return false }
         do {
-            try store.store(CacheKey(key), from: output, buildSeconds: result.seconds, target: target)
+            try store.store(CacheKey(key), from: output, buildSeconds: result.seconds, target: session.target)
             return true
         } catch {
             stats.add("cache.store_failures")
-            log.warning("not cached: \(error)")
+            if storeWarnings.note("\(error)", session: session.id) {
+                log.warning("not cached: \(error)", metadata: ["target": "\(session.target)"])
+            }
             return false
         }
     }
@@ -263,7 +275,7 @@ final class GCCBackend: Sendable {
             guard let (result, external) = try? runListingReads(job.with(arguments: args)) else { return }
             stats.add(["ltrans.seconds_spent": result.seconds, "ltrans.failures": result.status.succeeded ? 0 : 1])
             if result.status.succeeded && external == nil {
-                if storeResult(key, output: privateBase + ".ltrans.o", result: result, target: session.target), keyed.form == .canonical {
+                if storeResult(key, output: privateBase + ".ltrans.o", result: result, session: session), keyed.form == .canonical {
                     recordProvenance(key, keying: keying, partition: privateBase + ".o")
                 }
             }

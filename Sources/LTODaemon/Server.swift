@@ -28,7 +28,7 @@ public final class Server: Sendable {
         store = try CacheStore(directory: configuration.cacheDirectory, limits: CacheLimits(maxBytes: configuration.maxSizeBytes))
         stats = Statistics(store: store)
         scheduler = Scheduler(limit: configuration.jobs)
-        backend = GCCBackend(store: store, scheduler: scheduler, stats: stats, configuration: configuration, log: log)
+        backend = try GCCBackend(store: store, scheduler: scheduler, stats: stats, configuration: configuration, log: log)
     }
 
     /// Serves until `stop()`; returns after in-flight requests have finished.

@@ -44,8 +44,10 @@ enum Wrapper {
         } catch {
             fail("\(error)")
         }
-        if (try? socket.request(.closeSession(id: id, exitStatus: status.code))) == nil {
-            printError("ltod went away during this link; it finished without the cache")
+        switch try? socket.request(.closeSession(id: id, exitStatus: status.code)) {
+        case nil: printError("ltod went away during this link; it finished without the cache")
+        case .output(_, _, let warning)? where !warning.isEmpty: printError(String(decoding: warning, as: UTF8.self))
+        default: break
         }
         exit(status.code)
     }
