@@ -245,7 +245,7 @@ extension EndToEnd {
             p.arguments = ["serve"]
             p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
             let log = NSTemporaryDirectory() + "ltod-race-\(UUID().uuidString).err"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             p.standardError = FileHandle(forWritingAtPath: log)
             p.standardOutput = FileHandle.nullDevice
             try p.run()
