@@ -58,7 +58,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         .executableTarget(
             name: "ltod-bench",
-            dependencies: ["SyntheticC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SyntheticC", "LTOProcess", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/LTODBench", swiftSettings: strict),
         .executableTarget(
             name: "cache-stress", dependencies: ["LTOCache", "LTOHash"], path: "Tests/CacheStress",
