@@ -20,7 +20,7 @@ struct RunBench: ParsableCommand {
     @Option(help: "Sizes of the generated programs, in files (default 50,200,800; --quick: 50).") var sizes: String?
     @Option(help: "Edit kinds (SyntheticC's names).") var edits = "stringLiteral,bodySizeChange,newStaticFunction,sharedHeader,touch"
     @Option(help: "Cycles per edit kind, and no-op relinks per workload (default 3; --quick: 2).") var repeats: Int?
-    @Option(help: "Link flags, the same for ltod and plain gcc (compiles use -flto plus --cflags).") var flags = "-O2 -flto=auto"
+    @Option(parsing: .unconditional, help: "Link flags, the same for ltod and plain gcc (compiles use -flto plus --cflags).") var flags = "-O2 -flto=auto"
     @Option(help: "Cache keys to measure: canonical (always) and bytes (a second daemon with LTOD_CANONICAL_KEYS=0). Default: canonical,bytes for lua and replay, canonical for synthetic.")
     var keyModes: String?
     @Flag(inversion: .prefixedNo, help: "Count the LTRANS outputs of plain 1to1 that really changed (one -save-temps link per cycle).")
@@ -31,8 +31,8 @@ struct RunBench: ParsableCommand {
     @Option(help: "Branch or commit whose history is replayed.") var ref = "HEAD"
     @Option(help: "Replay: comma-separated patterns of the .c files to build, over git ls-files (`*` stops at `/`).") var sources = "*.c"
     @Option(help: "Replay: comma-separated patterns of files to leave out (e.g. other programs' mains).") var exclude = ""
-    @Option(help: "Replay: compile flags (-flto is added).") var cflags = "-O2"
-    @Option(help: "Replay: libraries and other link inputs after the objects.") var libs = ""
+    @Option(parsing: .unconditional, help: "Replay: compile flags (-flto is added).") var cflags = "-O2"
+    @Option(parsing: .unconditional, help: "Replay: libraries and other link inputs after the objects.") var libs = ""
     @Option(help: "Write results.md and summary.json here.") var out: String?
     @Option(help: "Working directory (default: a new one under /tmp, removed after a successful run).") var workdir: String?
 
