@@ -26,16 +26,18 @@ struct Linker: Sendable {
         try runner.timed(["gcc"] + flags + extra + ["-o", output] + objects + libraries, in: directory)
     }
 
-    /// Links with plain gcc, `1to1` and `-save-temps`, after removing the previous run's
-    /// temporaries (GCC rewrites them in place without truncating). Returns the LTRANS
-    /// output objects, in partition order.
-    func savingTemps() throws -> [String] {
+    /// Links with plain gcc, `1to1` and `-save-temps` into `savedTemps`, after removing the
+    /// previous run's temporaries (GCC rewrites them in place without truncating). Returns
+    /// the wall time and the LTRANS output objects, in partition order. `-save-temps` keeps
+    /// files that plain gcc writes to /tmp anyway; the binary is the one without it.
+    func savingTemps() throws -> (seconds: Double, ltrans: [String]) {
         let prefix = Self.savedTemps + "."
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasPrefix(prefix) {
             try FileManager.default.removeItem(atPath: directory + "/" + name)
         }
-        try runner.timed(["gcc"] + flags + [Self.ltodPartitioning, "-save-temps", "-o", Self.savedTemps] + objects + libraries, in: directory)
-        return try ltransOutputs()
+        let seconds = try runner.timed(["gcc"] + flags + [Self.ltodPartitioning, "-save-temps", "-o", Self.savedTemps] + objects + libraries,
+                                       in: directory)
+        return (seconds, try ltransOutputs())
     }
 
     /// `app.st.ltransN.ltrans.o`, sorted by N.

@@ -5,7 +5,8 @@ extension Summary {
     func markdown() -> String {
         var out = "## Relinks (flags: `\(flags)`)\n\n"
         out += "Times are wall seconds, min/median/max over the cycles. \"plain\" is `gcc` with GCC's default\n"
-        out += "partitioning, \"1to1\" adds `-flto-partition=1to1` (what ltod links, checked byte for byte every cycle).\n"
+        out += "partitioning, \"1to1\" adds `-flto-partition=1to1` (what ltod links, checked byte for byte every cycle;\n"
+        out += "with the ceiling measured, this link also has `-save-temps`).\n"
         out += "Rebuilt: partitions ltod compiled / all (median fraction): canonical key, bytes key, and the ceiling\n"
         out += "(LTRANS outputs of plain 1to1 not byte-identical to any of the previous cycle's).\n\n"
         out += row(["workload", "edit", "n", "plain", "1to1", "ltod", "ltod/plain", "rebuilt", "bytes key", "ceiling", "WPA"])

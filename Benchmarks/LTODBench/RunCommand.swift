@@ -14,20 +14,20 @@ struct RunBench: ParsableCommand {
                 --exclude 'onelua.c,ltests.c' --cflags '-O2 -std=c99 -DLUA_USE_LINUX' --libs '-lm -ldl'
             """)
 
-    @Flag(help: "A reduced set (50-file program, Lua, 5 commits if --repo): a few minutes.") var quick = false
+    @Flag(help: "A reduced set: one cycle per edit kind, the 50-file program, Lua, 3 commits with --repo.") var quick = false
     @Option(help: "Workloads, comma-separated: synthetic, lua, replay (default: synthetic,lua, and replay with --repo).")
     var workloads: String?
     @Option(help: "Sizes of the generated programs, in files (default 50,200,800; --quick: 50).") var sizes: String?
     @Option(help: "Edit kinds (SyntheticC's names).") var edits = "stringLiteral,bodySizeChange,newStaticFunction,sharedHeader,touch"
-    @Option(help: "Cycles per edit kind, and no-op relinks per workload (default 3; --quick: 2).") var repeats: Int?
+    @Option(help: "Cycles per edit kind, and no-op relinks per workload (default 3; --quick: 1).") var repeats: Int?
     @Option(parsing: .unconditional, help: "Link flags, the same for ltod and plain gcc (compiles use -flto plus --cflags).") var flags = "-O2 -flto=auto"
     @Option(help: "Cache keys to measure: canonical (always) and bytes (a second daemon with LTOD_CANONICAL_KEYS=0). Default: canonical,bytes for lua and replay, canonical for synthetic.")
     var keyModes: String?
-    @Flag(inversion: .prefixedNo, help: "Count the LTRANS outputs of plain 1to1 that really changed (one -save-temps link per cycle).")
+    @Flag(inversion: .prefixedNo, help: "Count the LTRANS outputs of plain 1to1 that really changed (the 1to1 link runs with -save-temps).")
     var ceiling = true
     @Option(help: "Lua 5.4 sources prepared by Tests/Fixtures/fetch-lua.sh.") var lua = "/tmp/ltod-fixtures/lua54"
     @Option(help: "Git repository to replay (a path; it is cloned, never changed).") var repo: String?
-    @Option(help: "Commits to replay: the last N on --ref, after a cold link of the one before (default 30; --quick: 5).") var commits: Int?
+    @Option(help: "Commits to replay: the last N on --ref, after a cold link of the one before (default 30; --quick: 3).") var commits: Int?
     @Option(help: "Branch or commit whose history is replayed.") var ref = "HEAD"
     @Option(help: "Replay: comma-separated patterns of the .c files to build, over git ls-files (`*` stops at `/`).") var sources = "*.c"
     @Option(help: "Replay: comma-separated patterns of files to leave out (e.g. other programs' mains).") var exclude = ""
@@ -64,7 +64,7 @@ struct RunBench: ParsableCommand {
             guard let m = KeyMode(rawValue: name) else { throw ValidationError("--key-modes: \(name) is not canonical or bytes") }
             return m
         } }
-        return RunSettings(flags: words(flags), keyModes: modes, ceiling: ceiling, repeats: repeats ?? (quick ? 2 : 3))
+        return RunSettings(flags: words(flags), keyModes: modes, ceiling: ceiling, repeats: repeats ?? (quick ? 1 : 3))
     }
 
     private func chosenWorkloads(work: String, runner: Runner) throws -> [any Workload] {
@@ -75,7 +75,7 @@ struct RunBench: ParsableCommand {
             }
             return e
         }
-        let n = repeats ?? (quick ? 2 : 3)
+        let n = repeats ?? (quick ? 1 : 3)
         var chosen: [any Workload] = []
         for name in names {
             switch name {
@@ -98,7 +98,7 @@ struct RunBench: ParsableCommand {
         guard let repo else { throw ValidationError("the replay workload needs --repo PATH (a git repository)") }
         let path = URL(fileURLWithPath: repo).standardizedFileURL.path
         let recipe = ReplayRecipe(ref: ref, sources: list(sources), exclude: list(exclude), cflags: words(cflags), libraries: words(libs))
-        return ReplayWorkload(repository: path, commits: commits ?? (quick ? 5 : 30), recipe: recipe, directory: work + "/replay/src", runner: runner)
+        return ReplayWorkload(repository: path, commits: commits ?? (quick ? 3 : 30), recipe: recipe, directory: work + "/replay/src", runner: runner)
     }
 
     private func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }

@@ -100,7 +100,7 @@ let benchmarks: @Sendable () -> Void = {
 
 func hashing() {
     let source = pseudoRandomBytes(bufferBytes, seed: 1)
-    let config = Benchmark.Configuration(metrics: [.wallClock, .throughput], maxDuration: .seconds(5), maxIterations: 200)
+    let config = Benchmark.Configuration(metrics: [.wallClock, .throughput], timeUnits: .microseconds, maxDuration: .seconds(5), maxIterations: 200)
     Benchmark("XXH3-128 of 64 MiB (LTOHash)", configuration: config) { benchmark in
         source.withUnsafeBytes { bytes in blackHole(Digest.of(bytes)) }
     }
