@@ -14,7 +14,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Working directory (default: a new temporary one, removed afterwards).") var workdir: String?
 
     func run() throws {
-        let work = workdir ?? NSTemporaryDirectory() + "ltod-demo-\(getpid())"
+        let work = URL(fileURLWithPath: workdir ?? NSTemporaryDirectory() + "ltod-demo-\(getpid())").standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if workdir == nil { try? FileManager.default.removeItem(atPath: work) } }
         let runner = try Runner(log: work + "/commands.log")

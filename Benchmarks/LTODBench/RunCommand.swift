@@ -37,7 +37,8 @@ struct RunBench: ParsableCommand {
     @Option(help: "Working directory (default: a new one under /tmp, removed after a successful run).") var workdir: String?
 
     func run() throws {
-        let work = workdir ?? NSTemporaryDirectory() + "ltod-bench-\(getpid())"
+        // Absolute: links run in each workload's directory and name files under it.
+        let work = URL(fileURLWithPath: workdir ?? NSTemporaryDirectory() + "ltod-bench-\(getpid())").standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let runner = try Runner(log: work + "/commands.log")
         let tools = try Tools(runner: runner)
