@@ -48,16 +48,18 @@ struct RunBench: ParsableCommand {
             let dir = URL(fileURLWithPath: workload.build.directory).deletingLastPathComponent().path
             var bench = WorkloadBench(workload: workload, settings: settings, tools: tools, runner: runner, work: dir)
             results.append(try bench.run())
+            // After every workload, so that a long run stopped part way keeps what it measured.
+            try write(Summary(results: results, flags: flags, command: CommandLine.arguments.joined(separator: " ")))
         }
-        let summary = Summary(results: results, flags: flags, command: CommandLine.arguments.joined(separator: " "))
-        let report = summary.markdown()
-        print(report)
-        if let out {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try Data(report.utf8).write(to: URL(fileURLWithPath: out + "/results.md"))
-            try summary.json().write(to: URL(fileURLWithPath: out + "/summary.json"))
-        }
+        print(Summary(results: results, flags: flags, command: CommandLine.arguments.joined(separator: " ")).markdown())
         if workdir == nil { try? FileManager.default.removeItem(atPath: work) }
+    }
+
+    private func write(_ summary: Summary) throws {
+        guard let out else { return }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try Data(summary.markdown().utf8).write(to: URL(fileURLWithPath: out + "/results.md"))
+        try summary.json().write(to: URL(fileURLWithPath: out + "/summary.json"))
     }
 
     private func settings() throws -> RunSettings {
