@@ -46,11 +46,12 @@ struct SyntheticWorkload: Workload {
 
     func setUp() throws { try program.write(to: build.directory) }
 
-    /// Cycle n edits the module file `files/3 + 7n`, one generation further than its last edit of this kind.
+    /// Cycle n edits the module file `files/3 + 7n` (common.h for `sharedHeader`), one
+    /// generation further than the last edit of this kind to that file.
     mutating func edit(_ kind: String, cycle n: Int) throws -> String {
         guard let edit = Edit(rawValue: kind) else { throw BenchError.badRecipe("unknown edit kind \(kind)") }
         let index = spec.files / 3 + 7 * n
-        let file = program.moduleFile(index)
+        let file = edit == .sharedHeader ? "common.h" : program.moduleFile(index)
         let generation = generations[kind + file, default: 0] + 1
         generations[kind + file] = generation
         let (edited, changed) = SyntheticC.apply(edit, to: program, file: index, generation: generation)
