@@ -47,8 +47,11 @@ def main(summary_path, png_path):
     for axis, name in zip(axes[:, 0], names):
         panel(axis, name, [c for c in summary["cycles"] if c["workload"] == name])
     axes[-1, 0].set_xlabel("cycle")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8)
+    legend = {}
+    for axis in axes[:, 0]:
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(list(legend.values()), list(legend.keys()), loc="lower center", ncol=len(legend), fontsize=8)
     fig.suptitle(f"Relink time per cycle, plain gcc vs ltod ({summary['flags']})")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(png_path, dpi=110)
