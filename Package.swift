@@ -24,6 +24,11 @@ let package = Package(
     products: [
         .executable(name: "ltod", targets: ["ltod"]),
         .executable(name: "ltoc", targets: ["ltoc"]),
+        // For the micro-benchmarks in Benchmarks/Micro, a separate package that depends on this one.
+        .library(name: "LTOHash", targets: ["LTOHash"]),
+        .library(name: "LTOCache", targets: ["LTOCache"]),
+        .library(name: "LTOWire", targets: ["LTOWire"]),
+        .library(name: "LTOProcess", targets: ["LTOProcess"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,7 +65,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         .executableTarget(
             name: "ltod-bench",
-            dependencies: ["SyntheticC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SyntheticC", "LTOProcess", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/LTODBench", swiftSettings: strict),
         .executableTarget(name: "fuzz-wire", dependencies: ["LTOWire"], path: "Tests/Fuzz/Wire", swiftSettings: strict),
         .executableTarget(

@@ -1,112 +1,163 @@
 import Foundation
+import LTOProcess
 
-/// Runs programs and times them.
-enum Run {
-    static func start(_ argv: [String], in dir: String, env: [String: String] = [:]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
+/// Why a benchmark stopped, phrased so the reader knows what to do next.
+enum BenchError: Error, CustomStringConvertible {
+    case commandFailed(command: String, status: Int32, log: String)
+    case missingTool(String)
+    case binaryMismatch(workload: String, cycle: String, ltod: String, plain: String)
+    case badDaemonReply(String)
+    case badRecipe(String)
 
-    static func finish(_ p: Process) throws {
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw ValidationErrorText("`\((p.arguments ?? []).joined(separator: " "))` exited \(p.terminationStatus)")
+    var description: String {
+        switch self {
+        case .commandFailed(let command, let status, let log):
+            return "`\(command)` exited \(status); its stderr is at the end of \(log)"
+        case .missingTool(let path):
+            return "\(path) not found: build with `swift build -c release` first (Benchmarks/run does)"
+        case .binaryMismatch(let workload, let cycle, let ltod, let plain):
+            return """
+                WRONG BINARY: \(workload), \(cycle): \(ltod) (linked through ltod) differs from \(plain) \
+                (plain gcc, same flags, -flto-partition=1to1). This is a correctness bug in ltod; both files are \
+                kept for inspection (cmp -l \(ltod) \(plain)).
+                """
+        case .badDaemonReply(let what):
+            return "ltod's answer could not be read: \(what)"
+        case .badRecipe(let what):
+            return what
         }
     }
+}
 
-    /// Runs to completion and returns the wall time in seconds.
-    static func timed(_ argv: [String], in dir: String, env: [String: String] = [:]) throws -> Double {
-        let began = Date()
-        try finish(try start(argv, in: dir, env: env))
-        return Date().timeIntervalSince(began)
+/// Runs programs (posix_spawn through LTOProcess, whose wait returns the moment the child
+/// ends), times them, and appends their stderr to one log file.
+struct Runner: Sendable {
+    /// Every command's stderr goes here, so a failure can be diagnosed after the run.
+    let log: String
+    private let logDescriptor: Int32
+
+    init(log: String) throws {
+        self.log = log
+        logDescriptor = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        guard logDescriptor >= 0 else { throw BenchError.badRecipe("cannot create \(log): \(String(cString: strerror(errno)))") }
     }
 
-    static func output(_ argv: [String], env: [String: String] = [:]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        try finish(p)
-        return String(decoding: data, as: UTF8.self)
+    /// Runs `argv` (looked up in PATH) in `dir` to completion; returns its wall time in seconds.
+    @discardableResult
+    func timed(_ argv: [String], in dir: String, env: [String: String] = [:]) throws -> Double {
+        let began = ContinuousClock.now
+        try check(LTOProcess.run(command(argv, in: dir, env: env, stdout: .null)), argv)
+        return (ContinuousClock.now - began).seconds
+    }
+
+    /// Runs to completion and returns its standard output.
+    func output(_ argv: [String], in dir: String = "/", env: [String: String] = [:]) throws -> String {
+        let file = NSTemporaryDirectory() + "ltod-bench-out-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try check(LTOProcess.run(command(argv, in: dir, env: env, stdout: .file(file))), argv)
+        return try String(contentsOfFile: file, encoding: .utf8)
+    }
+
+    private func command(_ argv: [String], in dir: String, env: [String: String], stdout: Redirect) -> Command {
+        let environment = ProcessInfo.processInfo.environment.merging(env) { $1 }.map { "\($0.key)=\($0.value)" }
+        var c = Command(executable: argv[0], argv: argv, environment: environment, directory: dir)
+        c.stdin = .null
+        c.stdout = stdout
+        c.stderr = .descriptor(logDescriptor)
+        return c
+    }
+
+    private func check(_ status: ExitStatus, _ argv: [String]) throws {
+        guard status.succeeded else {
+            throw BenchError.commandFailed(command: argv.joined(separator: " "), status: status.code, log: log)
+        }
     }
 }
 
-struct ValidationErrorText: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
-/// ltod and ltoc, next to this executable (all built by `swift build`).
-struct Tools {
+/// ltod and ltoc, next to this executable (all built by `swift build -c release`).
+struct Tools: Sendable {
     let ltod: String
     let ltoc: String
+    let libexec: String
 
-    init() throws {
-        let dir = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).deletingLastPathComponent().path
+    init(runner: Runner) throws {
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let dir = URL(fileURLWithPath: exe).deletingLastPathComponent().path
         ltod = dir + "/ltod"
         ltoc = dir + "/ltoc"
-        for p in [ltod, ltoc] where !FileManager.default.isExecutableFile(atPath: p) {
-            throw ValidationErrorText("\(p) not found: build with `swift build -c release` first")
-        }
+        for p in [ltod, ltoc] where !FileManager.default.isExecutableFile(atPath: p) { throw BenchError.missingTool(p) }
+        libexec = try runner.output([ltoc, "--libexec-dir"]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func libexec() throws -> String {
-        try Run.output([ltoc, "--libexec-dir"]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// A private daemon for this run (its own socket and cache).
-    func startDaemon(in work: String) throws -> Daemon {
-        let env = ["LTOD_SOCKET": work + "/run/ltod/socket", "LTOD_CACHE_DIR": work + "/cache"]
-        _ = try Run.output([ltod, "start"], env: env)
-        return Daemon(tools: self, env: env)
+    /// A private daemon (its own socket, cache and an absent config file), started now.
+    func startDaemon(in dir: String, extraEnv: [String: String] = [:], runner: Runner) throws -> Daemon {
+        let env = ["LTOD_SOCKET": dir + "/run/socket", "LTOD_CACHE_DIR": dir + "/cache",
+                   "LTOD_CONFIG": dir + "/no-config.toml"].merging(extraEnv) { $1 }
+        _ = try runner.output([ltod, "start"], env: env)
+        return Daemon(ltoc: ltoc, env: env, runner: runner)
     }
 }
 
-struct Daemon {
-    let tools: Tools
+/// What `ltoc explain --json` says about the last link.
+struct Explanation: Sendable {
+    var total = 0
+    var reused = 0
+    var rebuilt = 0
+    /// Partitions reused only thanks to canonical keys; nil when this ltod does not report it.
+    var reusedCanonical: Int?
+    var wpaSeconds = 0.0
+}
+
+/// A daemon started for one benchmark, reached through `ltoc` with its environment.
+struct Daemon: Sendable {
+    let ltoc: String
     let env: [String: String]
+    let runner: Runner
 
-    func explain() throws -> (total: Int, reused: Int, rebuilt: Int) {
-        let json = try Run.output([tools.ltoc, "explain", "--json"], env: env)
-        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
-        let p = object?["partitions"] as? [String: Int] ?? [:]
-        return (p["total"] ?? 0, p["reused"] ?? 0, p["rebuilt"] ?? 0)
+    func explain() throws -> Explanation {
+        let object = try json([ltoc, "explain", "--json"])
+        guard let p = object["partitions"] as? [String: Any] else { throw BenchError.badDaemonReply("explain --json has no partitions") }
+        return Explanation(total: p["total"] as? Int ?? 0, reused: p["reused"] as? Int ?? 0, rebuilt: p["rebuilt"] as? Int ?? 0,
+                           reusedCanonical: p["reused_canonical"] as? Int, wpaSeconds: object["wpa_seconds"] as? Double ?? 0)
     }
 
-    func stop() { _ = try? Run.output([tools.ltoc, "shutdown"], env: env) }
-}
-
-/// One link, timed, through ltod or with plain gcc, in the same directory with the same flags.
-struct Link {
-    let directory: String
-    let flags: [String]
-    let objects: [String]
-    let libexec: String
-    let daemon: Daemon
-
-    func throughLtod() throws -> Double {
-        try Run.timed(["gcc", "-B", libexec + "/"] + flags + ["-o", "app"] + objects, in: directory, env: daemon.env)
+    /// `cache.bytes` of `ltoc stats --json`.
+    func cacheBytes() throws -> Int {
+        let cache = try json([ltoc, "stats", "--json"])["cache"] as? [String: Any]
+        guard let bytes = cache?["bytes"] as? Int else { throw BenchError.badDaemonReply("stats --json has no cache.bytes") }
+        return bytes
     }
 
-    func plain() throws -> Double {
-        try Run.timed(["gcc"] + flags + ["-o", "app.plain"] + objects, in: directory)
+    /// The daemon's peak resident set (VmHWM of /proc/PID/status), in bytes.
+    func peakRSS() throws -> Int {
+        let status = try runner.output([ltoc, "status"], env: env)
+        guard let pid = field("pid", in: status),
+              let proc = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let kib = field("VmHWM:", in: proc).flatMap({ Int($0) })
+        else { throw BenchError.badDaemonReply("no pid or VmHWM for the daemon in `ltoc status`:\n\(status)") }
+        return kib * 1024
     }
 
-    /// ltod adds -flto-partition=1to1; a plain link with it must give the same bytes.
-    func identicalToPlain1to1() throws -> Bool {
-        try Run.finish(try Run.start(["gcc"] + flags + ["-flto-partition=1to1", "-o", "app.1to1"] + objects, in: directory))
-        let a = FileManager.default.contents(atPath: directory + "/app")
-        let b = FileManager.default.contents(atPath: directory + "/app.1to1")
-        return a != nil && a == b
+    func stop() { _ = try? runner.output([ltoc, "shutdown"], env: env) }
+
+    private func json(_ argv: [String]) throws -> [String: Any] {
+        let text = try runner.output(argv, env: env)
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw BenchError.badDaemonReply("`\(argv.joined(separator: " "))` printed no JSON object")
+        }
+        return object
+    }
+
+    /// The first word after `name` on the line that starts with it.
+    private func field(_ name: String, in text: String) -> String? {
+        for line in text.split(separator: "\n") {
+            let words = line.split(whereSeparator: \.isWhitespace)
+            if words.count >= 2, words[0] == name { return String(words[1]) }
+        }
+        return nil
     }
 }

@@ -1,0 +1,68 @@
+import Foundation
+
+/// The links of a benchmark, all in one directory with the same objects and flags: through
+/// ltod, plain gcc with its default partitioning, plain gcc with ltod's `1to1`, and the
+/// final `ld` step alone. Each writes its own output file, named after what made it.
+struct Linker: Sendable {
+    let directory: String
+    let flags: [String]
+    var objects: [String]
+    let libraries: [String]
+    let libexec: String
+    let runner: Runner
+
+    /// The partitioning ltod appends to a link (its default, `LTOD_PARTITION=1to1`).
+    static let ltodPartitioning = "-flto-partition=1to1"
+    /// Output name of the `-save-temps` link whose LTRANS objects are kept.
+    static let savedTemps = "app.st"
+
+    /// Links through ltod (`gcc -B <libexec>`, as `ltoc gcc` would); returns the wall time.
+    func throughLtod(_ daemon: Daemon, output: String) throws -> Double {
+        try runner.timed(["gcc", "-B", libexec + "/"] + flags + ["-o", output] + objects + libraries, in: directory, env: daemon.env)
+    }
+
+    /// Links with plain gcc and the given extra options; returns the wall time.
+    func plain(output: String, extra: [String] = []) throws -> Double {
+        try runner.timed(["gcc"] + flags + extra + ["-o", output] + objects + libraries, in: directory)
+    }
+
+    /// Links with plain gcc, `1to1` and `-save-temps` into `savedTemps`, after removing the
+    /// previous run's temporaries (GCC rewrites them in place without truncating). Returns
+    /// the wall time and the LTRANS output objects, in partition order. `-save-temps` keeps
+    /// files that plain gcc writes to /tmp anyway; the binary is the one without it.
+    func savingTemps() throws -> (seconds: Double, ltrans: [String]) {
+        let prefix = Self.savedTemps + "."
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasPrefix(prefix) {
+            try FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
+        let seconds = try runner.timed(["gcc"] + flags + [Self.ltodPartitioning, "-save-temps", "-o", Self.savedTemps] + objects + libraries,
+                                       in: directory)
+        return (seconds, try ltransOutputs())
+    }
+
+    /// `app.st.ltransN.ltrans.o`, sorted by N.
+    func ltransOutputs() throws -> [String] {
+        let prefix = Self.savedTemps + ".ltrans", suffix = ".ltrans.o"
+        let numbered = try FileManager.default.contentsOfDirectory(atPath: directory).compactMap { name -> (Int, String)? in
+            guard name.hasPrefix(prefix), name.hasSuffix(suffix),
+                  let n = Int(name.dropFirst(prefix.count).dropLast(suffix.count)) else { return nil }
+            return (n, directory + "/" + name)
+        }
+        return numbered.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// The final link alone: gcc (collect2, ld) on the given LTRANS objects without LTO.
+    func finalLinkOnly(_ ltransObjects: [String]) throws -> Double {
+        let codegen = flags.filter { !$0.hasPrefix("-flto") }
+        return try runner.timed(["gcc"] + codegen + ["-o", "app.ld"] + ltransObjects + libraries, in: directory)
+    }
+
+    /// Throws `binaryMismatch` unless `ltod` and `plain` (relative to the directory) hold the same bytes.
+    func requireIdentical(_ ltod: String, _ plain: String, workload: String, cycle: String) throws {
+        let a = FileManager.default.contents(atPath: directory + "/" + ltod)
+        let b = FileManager.default.contents(atPath: directory + "/" + plain)
+        guard let a, a == b else {
+            throw BenchError.binaryMismatch(workload: workload, cycle: cycle, ltod: directory + "/" + ltod, plain: directory + "/" + plain)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+
+/// What one link cycle measured. Times in seconds; `nil` when that measurement was off.
+struct CycleResult: Codable, Sendable {
+    var workload: String
+    var kind: String
+    var cycle: Int
+    var label: String
+    var compile: Double
+    var plain: Double
+    var plain1to1: Double
+    var ltod: Double
+    var ltodBytes: Double?
+    var partitions: Int
+    var rebuilt: Int
+    var reusedCanonical: Int?
+    var rebuiltBytes: Int?
+    /// LTRANS outputs of plain `1to1` not byte-identical to any of the previous cycle's.
+    var ltransChanged: Int?
+    var wpa: Double
+
+    var ratio: Double { ltod / plain }
+}
+
+/// Everything measured on one workload.
+struct WorkloadResult: Codable, Sendable {
+    var name: String
+    var sources: Int
+    var programBytes: Int
+    var cycles: [CycleResult] = []
+    /// The final link alone (gcc on the LTRANS objects, no LTO), repeated.
+    var finalLink: [Double] = []
+    /// One LTRANS request answered from the cache, end to end through ltoc, in ms.
+    var hitMilliseconds: [Double] = []
+    /// Starting ltoc for a command that does not reach the daemon, in ms.
+    var shimStartMilliseconds: [Double] = []
+    var peakRSS = 0
+    var peakRSSBytesKey: Int?
+    var cacheBytes = 0
+}
+
+/// Settings shared by every workload of a run.
+struct RunSettings: Sendable {
+    var flags: [String]
+    var keyModes: [KeyMode]?
+    var ceiling: Bool
+    var repeats: Int
+    var hitSamples = 20
+}
+
+/// Runs one workload: cold link, no-op relinks, then every edit cycle, each through ltod
+/// (and the bytes-key daemon) and plain gcc, checking the binaries byte for byte.
+struct WorkloadBench {
+    var workload: any Workload
+    let settings: RunSettings
+    let tools: Tools
+    let runner: Runner
+    let work: String
+    private var tracker = LTRANSOutputTracker()
+
+    init(workload: any Workload, settings: RunSettings, tools: Tools, runner: Runner, work: String) {
+        self.workload = workload
+        self.settings = settings
+        self.tools = tools
+        self.runner = runner
+        self.work = work
+    }
+
+    mutating func run() throws -> WorkloadResult {
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let modes = settings.keyModes ?? workload.defaultKeyModes
+        let main = try tools.startDaemon(in: work + "/daemon-canonical", runner: runner)
+        defer { main.stop() }
+        let bytes = modes.contains(.bytes)
+            ? try tools.startDaemon(in: work + "/daemon-bytes", extraEnv: ["LTOD_CANONICAL_KEYS": "0"], runner: runner) : nil
+        defer { bytes?.stop() }
+
+        try workload.setUp()
+        progress("\(workload.name): compiling \(workload.build.sources.count) files")
+        var result = WorkloadResult(name: workload.name, sources: workload.build.sources.count, programBytes: 0)
+        let cold = try cycle(kind: "cold", n: 0, label: "cold link", main: main, bytes: bytes)
+        result.cycles.append(cold)
+        try baseline(into: &result, main: main)
+        for n in 0..<settings.repeats {
+            result.cycles.append(try cycle(kind: "noop", n: n, label: "no change", main: main, bytes: bytes))
+        }
+        for (kind, count) in workload.plan {
+            for n in 0..<count {
+                let label = try workload.edit(kind, cycle: n)
+                result.cycles.append(try cycle(kind: kind, n: n, label: label, main: main, bytes: bytes))
+            }
+        }
+        result.peakRSS = try main.peakRSS()
+        result.peakRSSBytesKey = try bytes?.peakRSS()
+        result.cacheBytes = try main.cacheBytes()
+        return result
+    }
+
+    /// After the cold link: the final link alone, one cache hit, the shim's start, the program's size.
+    private mutating func baseline(into result: inout WorkloadResult, main: Daemon) throws {
+        let linker = makeLinker()
+        let ltrans = try linker.ltransOutputs()
+        for _ in 0..<settings.repeats { result.finalLink.append(try linker.finalLinkOnly(ltrans)) }
+        result.programBytes = (try FileManager.default.attributesOfItem(atPath: workload.build.directory + "/app.ltod")[.size] as? Int) ?? 0
+        let hits = HitProbe(tools: tools, runner: runner, daemon: main, linker: linker, flags: settings.flags)
+        result.hitMilliseconds = try hits.hits(settings.hitSamples)
+        result.shimStartMilliseconds = try hits.shimStarts(settings.hitSamples)
+    }
+
+    private func makeLinker() -> Linker {
+        Linker(directory: workload.build.directory, flags: settings.flags, objects: workload.build.objects,
+               libraries: workload.libraries, libexec: tools.libexec, runner: runner)
+    }
+
+    private mutating func cycle(kind: String, n: Int, label: String, main: Daemon, bytes: Daemon?) throws -> CycleResult {
+        let compile = try workload.build.compile()
+        let linker = makeLinker()
+        let ltod = try linker.throughLtod(main, output: "app.ltod")
+        let explained = try main.explain()
+        var r = CycleResult(workload: workload.name, kind: kind, cycle: n, label: label, compile: compile, plain: 0, plain1to1: 0,
+                            ltod: ltod, partitions: explained.total, rebuilt: explained.rebuilt,
+                            reusedCanonical: explained.reusedCanonical, wpa: explained.wpaSeconds)
+        if let bytes {
+            r.ltodBytes = try linker.throughLtod(bytes, output: "app.ltod-bytes")
+            r.rebuiltBytes = try bytes.explain().rebuilt
+        }
+        r.plain = try linker.plain(output: "app.plain")
+        // The plain 1to1 link: with -save-temps when its LTRANS objects are needed (the
+        // ceiling; the cold link's for the final-link and cache-hit probes).
+        let reference: String
+        if settings.ceiling || kind == "cold" {
+            let saved = try linker.savingTemps()
+            (r.plain1to1, reference) = (saved.seconds, Linker.savedTemps)
+            let changed = try tracker.changed(saved.ltrans)
+            if settings.ceiling { r.ltransChanged = changed }
+        } else {
+            (r.plain1to1, reference) = (try linker.plain(output: "app.1to1", extra: [Linker.ltodPartitioning]), "app.1to1")
+        }
+        let name = "\(kind) #\(n + 1) (\(label))"
+        try linker.requireIdentical("app.ltod", reference, workload: workload.name, cycle: name)
+        if bytes != nil { try linker.requireIdentical("app.ltod-bytes", reference, workload: workload.name, cycle: name) }
+        progress(String(format: "%@ %@: plain %.2f s, ltod %.2f s, rebuilt %d of %d", workload.name, name, r.plain, r.ltod, r.rebuilt, r.partitions))
+        return r
+    }
+}
+
+/// Counts LTRANS outputs that are new: not byte-identical to any output of the previous
+/// link (a multiset match, so renumbered partitions still count as unchanged).
+struct LTRANSOutputTracker {
+    private var previous: [Data: Int] = [:]
+
+    mutating func changed(_ paths: [String]) throws -> Int {
+        var remaining = previous
+        var current: [Data: Int] = [:]
+        var changed = 0
+        for path in paths {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            current[bytes, default: 0] += 1
+            if let left = remaining[bytes], left > 0 { remaining[bytes] = left - 1 } else { changed += 1 }
+        }
+        previous = current
+        return changed
+    }
+}
+
+/// Times one LTRANS request answered from the cache: ltoc in driver mode, as lto-wrapper
+/// runs it, on a partition file WPA wrote (kept by the `-save-temps` link).
+struct HitProbe {
+    let tools: Tools
+    let runner: Runner
+    let daemon: Daemon
+    let linker: Linker
+    let flags: [String]
+
+    /// The first request builds the entry (a miss); the next `samples` are hits. In ms.
+    func hits(_ samples: Int) throws -> [Double] {
+        let partition = try medianPartition()
+        let output = linker.directory + "/hit-probe.o"
+        let argv = [tools.ltoc, "-xlto", "-c"] + flags.filter { !$0.hasPrefix("-flto") }
+            + [Linker.ltodPartitioning, "-fltrans", "-o", output, partition]
+        let env = daemon.env.merging(["LTOD_DRIVER": "gcc", "LTOD_SESSION": "ltod-bench-hit-probe"]) { $1 }
+        try runner.timed(argv, in: linker.directory, env: env)
+        return try (0..<samples).map { _ in try runner.timed(argv, in: linker.directory, env: env) * 1000 }
+    }
+
+    /// `ltoc --libexec-dir`: the cost of starting the shim, without the daemon. In ms.
+    func shimStarts(_ samples: Int) throws -> [Double] {
+        try (0..<samples).map { _ in try runner.timed([tools.ltoc, "--libexec-dir"], in: "/") * 1000 }
+    }
+
+    /// The WPA output `app.st.ltransN.o` of median size.
+    private func medianPartition() throws -> String {
+        let sized = try linker.ltransOutputs().map { String($0.dropLast(".ltrans.o".count)) + ".o" }.map { path in
+            (path, (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        }
+        guard !sized.isEmpty else { throw BenchError.badRecipe("the -save-temps link left no partition files") }
+        return sized.sorted { $0.1 < $1.1 }[sized.count / 2].0
+    }
+}
+
+/// One line on stderr, so stdout keeps only the report.
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
