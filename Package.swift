@@ -65,7 +65,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         .executableTarget(
             name: "ltod-bench",
-            dependencies: ["SyntheticC", "LTOProcess", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SyntheticC", "LTOProcess", "LTOWire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/LTODBench", swiftSettings: strict),
         .executableTarget(name: "fuzz-wire", dependencies: ["LTOWire"], path: "Tests/Fuzz/Wire", swiftSettings: strict),
         .executableTarget(

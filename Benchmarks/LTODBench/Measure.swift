@@ -1,4 +1,5 @@
 import Foundation
+import LTOWire
 
 /// What one link cycle measured. Times in seconds; `nil` when that measurement was off.
 struct CycleResult: Codable, Sendable {
@@ -173,12 +174,21 @@ struct HitProbe {
     let flags: [String]
 
     /// The first request builds the entry (a miss); the next `samples` are hits. In ms.
+    /// The requests belong to a link session opened here, as lto-wrapper's would: the
+    /// daemon answers driver requests only inside sessions it opened.
     func hits(_ samples: Int) throws -> [Double] {
         let partition = try medianPartition()
         let output = linker.directory + "/hit-probe.o"
         let argv = [tools.ltoc, "-xlto", "-c"] + flags.filter { !$0.hasPrefix("-flto") }
             + [Linker.ltodPartitioning, "-fltrans", "-o", output, partition]
-        let env = daemon.env.merging(["LTOD_DRIVER": "gcc", "LTOD_SESSION": "ltod-bench-hit-probe"]) { $1 }
+        guard let path = daemon.env["LTOD_SOCKET"] else { throw BenchError.badRecipe("the daemon has no socket") }
+        let socket = try FrameSocket.connect(to: path)
+        guard case .hello = try socket.request(.hello(version: Protocol.version)),
+              case .session(let id, _) = try socket.request(.openSession(Invocation(
+                  argv: ["lto-wrapper"], cwd: linker.directory, environment: ["COLLECT_GCC_OPTIONS='-o' 'hit-probe'"])))
+        else { throw BenchError.badRecipe("the daemon did not open a session for the hit probe") }
+        defer { _ = try? socket.request(.closeSession(id: id, exitStatus: 0)) }
+        let env = daemon.env.merging(["LTOD_DRIVER": "gcc", "LTOD_SESSION": id]) { $1 }
         try runner.timed(argv, in: linker.directory, env: env)
         return try (0..<samples).map { _ in try runner.timed(argv, in: linker.directory, env: env) * 1000 }
     }
