@@ -138,6 +138,16 @@ public final class CacheStore: Sendable {
         }
     }
 
+    /// The payload of a small entry stored inline in the index, verified, without counting a
+    /// hit: for metadata kept beside other entries. nil when absent, stored as a file, or damaged.
+    public func inlinePayload(_ key: CacheKey) -> [UInt8]? {
+        let hex = key.description
+        guard let entry = try? reading({ db throws(CacheError) in try db.entry(hex) }), let bytes = entry.inline,
+              UInt64(bytes.count) == entry.size, Digest.of(bytes).description == entry.payloadHash
+        else { return nil }
+        return bytes
+    }
+
     /// Whether an entry for `key` is indexed (its payload is verified only by `retrieve`);
     /// false also when the index cannot be read.
     public func contains(_ key: CacheKey) -> Bool {

@@ -33,9 +33,7 @@ struct AuditRequest: Sendable {
 extension GCCBackend {
     /// The provenance recorded beside the canonical entry `key`, if it is still cached.
     func provenance(of key: Digest) -> Provenance? {
-        let path = tempDirectory + "/provenance-\(getpid())-\(UUID().uuidString)"
-        defer { unlink(path) }
-        guard (try? store.retrieve(Provenance.key(for: key), to: path)) != nil, let text = readText(path) else { return nil }
+        guard let bytes = store.inlinePayload(Provenance.key(for: key)), let text = String(validating: bytes, as: UTF8.self) else { return nil }
         return Provenance(encoded: text)
     }
 
