@@ -13,11 +13,16 @@ struct PartitionKeying: Sendable {
     /// Why there is no canonical digest.
     let canonicalFailure: String?
 
-    init(_ bytes: [UInt8]) {
+    /// With `canonical` false (canonical keys turned off), the stream is not parsed at all.
+    init(_ bytes: [UInt8], canonical wanted: Bool) {
         if let d = normalizedPartitionDigest(of: bytes) {
             (bytesDigest, bytesForm) = (d, .normalized)
         } else {
             (bytesDigest, bytesForm) = (Digest.of(bytes), .raw)
+        }
+        guard wanted else {
+            (canonical, canonicalFailure) = (nil, "canonical keys are turned off")
+            return
         }
         switch canonicalPartition(of: bytes) {
         case .success(let c): (canonical, canonicalFailure) = (c, nil)

@@ -48,11 +48,11 @@ struct LinkExplanation {
         reused = reusedOutcomes.count
         savedSeconds = reusedOutcomes.reduce(0) { $0 + $1.seconds }
         keys = s.outcomes.compactMap(\.key)
-        reusedCanonical = reusedOutcomes.filter { $0.note != nil }.sorted { ($0.index ?? -1) < ($1.index ?? -1) }.map { o in
-            let functions = o.index.flatMap { i in s.partitions.values.first { $0.index == i } }?.functions ?? []
-            return PartitionExplanation(index: o.index, key: o.key, seconds: o.seconds, reason: o.note ?? "", functions: functions, reachedBy: [])
-        }
         let byIndex = Dictionary(s.partitions.values.compactMap { p in p.index.map { ($0, p) } }, uniquingKeysWith: { a, _ in a })
+        reusedCanonical = reusedOutcomes.filter { $0.note != nil }.sorted { ($0.index ?? -1) < ($1.index ?? -1) }.map { o in
+            PartitionExplanation(index: o.index, key: o.key, seconds: o.seconds, reason: o.note ?? "",
+                                 functions: o.index.flatMap { byIndex[$0] }?.functions ?? [], reachedBy: [])
+        }
         let (firstLink, changes) = (self.firstLink, self.changes)
         rebuilt = s.outcomes.filter { $0.kind != .reused }.sorted { ($0.index ?? -1) < ($1.index ?? -1) }.map { outcome in
             Self.explain(outcome, partition: outcome.index.flatMap { byIndex[$0] }, firstLink: firstLink, changes: changes)

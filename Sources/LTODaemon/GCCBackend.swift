@@ -118,7 +118,7 @@ final class GCCBackend: Sendable {
         for (index, entry) in entries.enumerated() where !entry.passThrough {
             let path = job.absolute(entry.path)
             guard let (bytes, identity) = try? readFile(path: path) else { continue }
-            let keying = PartitionKeying(bytes)
+            let keying = PartitionKeying(bytes, canonical: configuration.canonicalKeys)
             records.append(PartitionRecord(index: index, path: path, identity: identity, keying: keying,
                                            functions: functionBodies(in: bytes)))
             if configuration.prefetch && wpa.ltransRunsSerially { prefetch(wpa: wpa, index: index, entry: entry.path, bytes: bytes, keying: keying, job: job, session: session) }
@@ -287,7 +287,7 @@ final class GCCBackend: Sendable {
     private func currentPartition(_ path: String, session: LinkSession) throws -> PartitionRecord {
         if let known = session.partition(at: path), FileIdentity(path: path) == known.identity { return known }
         guard let (bytes, identity) = try? readFile(path: path) else { throw BackendError.unreadablePartition(path) }
-        return PartitionRecord(index: nil, path: path, identity: identity, keying: PartitionKeying(bytes), functions: functionBodies(in: bytes))
+        return PartitionRecord(index: nil, path: path, identity: identity, keying: PartitionKeying(bytes, canonical: configuration.canonicalKeys), functions: functionBodies(in: bytes))
     }
 
     private func sessionID(of job: DriverJob) -> String { job.invocation.env("LTOD_SESSION") ?? "" }
