@@ -1,22 +1,33 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Module map (one module per concern; see each module's header comment):
-/// - `CSQLite`, `CXXHash`: system libraries (libsqlite3, libxxhash).
-/// - `CPosix`: the GNU calls Swift's Glibc module hides (spawn chdir, pipe2, FICLONE).
-/// - `LTOHash`: XXH3-128 digests and the framed hasher behind every cache key.
-/// - `LTOWire`: the wire protocol between `ltoc` and `ltod` (frames, messages, socket I/O).
-/// - `LTOProcess`: spawning and waiting for programs with exact argv, env and cwd.
-/// - `LTOObject`: reading ELF objects and GCC's `.gnu.lto_*` sections (pure parsing).
-/// - `LTOCache`: the content-addressed SQLite cache store.
-/// - `LTOGCC`: GCC backend logic: command lines, partitions, cache keys (no I/O).
-/// - `LTODaemon`: the server: sessions, scheduler, statistics.
-/// - `SyntheticC`: the generator of synthetic multi-file C programs for tests and benchmarks.
-/// - `ltod`, `ltoc`: the daemon and the Foundation-free client shim.
+/// Modules, one per concern (each file's header comment says what it owns). Dependencies
+/// point one way: the daemon knows backends and cache tiers only through their protocols,
+/// and `ltod`'s main chooses the concrete ones.
+///
+/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`) and `CPosix`, the GNU calls
+///   Swift's Glibc module hides.
+/// - `Sources/Support`: Foundation-free foundations both binaries link: `LTOHash` (XXH3-128),
+///   `LTOSystem` (processes, paths, environment, files), `LTOConfig` (the settings table,
+///   default places, version), `LTOStatistics` (the typed counters).
+/// - `Sources/Wire`: `LTOWire`, the protocol between `ltoc` and `ltod`.
+/// - `Sources/Object`: `LTOObject`, ELF objects and `ar` archives.
+/// - `Sources/Backend`: `LTOBackend` (the toolchain-neutral `LinkBackend` protocol, sessions,
+///   scheduler, in-flight builds), and the GCC backend: `LTOGCC` (pure logic: driver
+///   protocol, keys, `.gnu.lto_*` grammar) and `LTOGCCBackend` (its I/O).
+/// - `Sources/Storage`: `LTOStorage` (the cache protocols and tiered composition) and the
+///   tiers: `LTOLocalStorage` (SQLite index and sharded files).
+/// - `Sources/Daemon`: `LTODaemon` (server, listener, systemd, config file, statistics,
+///   management commands).
+/// - `Sources/Executables`: `ltod` and the Foundation-free shim `ltoc`.
+/// - `SyntheticC`: the generator of multi-file C programs for tests and benchmarks.
 /// - `ltod-bench` (Benchmarks/): measurements against plain `gcc -flto`, and the demo.
-/// - `fuzz-wire`, `fuzz-object` (Tests/Fuzz/): libFuzzer targets (built with `-sanitize=fuzzer
-///   -Xswiftc -DFUZZING`, see Tests/fuzz); a normal build makes them replay tools for saved inputs.
+/// - `Tests/`: `LTOTestSupport` (shared test support), one test target per module,
+///   `EndToEndTests`, fuzz targets (`fuzz-wire`, `fuzz-object`, built with
+///   `-sanitize=fuzzer -Xswiftc -DFUZZING`, see Tests/fuzz) and `cache-stress`.
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "ltod",
@@ -26,9 +37,10 @@ let package = Package(
         .executable(name: "ltoc", targets: ["ltoc"]),
         // For the micro-benchmarks in Benchmarks/Micro, a separate package that depends on this one.
         .library(name: "LTOHash", targets: ["LTOHash"]),
-        .library(name: "LTOCache", targets: ["LTOCache"]),
+        .library(name: "LTOLocalStorage", targets: ["LTOLocalStorage"]),
+        .library(name: "LTOStorage", targets: ["LTOStorage"]),
         .library(name: "LTOWire", targets: ["LTOWire"]),
-        .library(name: "LTOProcess", targets: ["LTOProcess"]),
+        .library(name: "LTOSystem", targets: ["LTOSystem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,50 +48,77 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
-        .target(name: "LTOHash", dependencies: ["CXXHash"], swiftSettings: strict),
-        .target(name: "LTOWire", swiftSettings: strict),
-        .target(name: "CPosix"),
-        .target(name: "LTOProcess", dependencies: ["CPosix"], swiftSettings: strict),
-        .target(name: "LTOObject", dependencies: ["LTOHash"], swiftSettings: strict),
-        .target(name: "LTOCache", dependencies: ["CSQLite", "LTOHash"], swiftSettings: strict),
-        .target(name: "LTOGCC", dependencies: ["LTOHash"], swiftSettings: strict),
+        .systemLibrary(name: "CSQLite", path: "Sources/C/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CXXHash", path: "Sources/C/CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .target(name: "CPosix", path: "Sources/C/CPosix"),
+
+        .target(name: "LTOHash", dependencies: ["CXXHash"], path: "Sources/Support/LTOHash", swiftSettings: strict),
+        .target(name: "LTOSystem", dependencies: ["CPosix"], path: "Sources/Support/LTOSystem", swiftSettings: strict),
+        .target(name: "LTOConfig", dependencies: ["LTOSystem"], path: "Sources/Support/LTOConfig", swiftSettings: strict),
+        .target(name: "LTOStatistics", path: "Sources/Support/LTOStatistics", swiftSettings: strict),
+        .target(name: "LTOWire", dependencies: ["LTOSystem"], path: "Sources/Wire", swiftSettings: strict),
+        .target(name: "LTOObject", dependencies: ["LTOSystem"], path: "Sources/Object", swiftSettings: strict),
+
+        .target(name: "LTOStorage", dependencies: ["LTOHash"], path: "Sources/Storage/Core", swiftSettings: strict),
+        .target(
+            name: "LTOLocalStorage", dependencies: ["CSQLite", "LTOHash", "LTOStatistics", "LTOStorage", "LTOSystem"],
+            path: "Sources/Storage/Local", swiftSettings: strict),
+
+        .target(
+            name: "LTOBackend", dependencies: ["LTOHash", "LTOSystem"], path: "Sources/Backend/Core", swiftSettings: strict),
+        .target(
+            name: "LTOGCC", dependencies: ["LTOConfig", "LTOHash", "LTOObject", "LTOSystem"], path: "Sources/Backend/GCC/Logic",
+            swiftSettings: strict),
+        .target(
+            name: "LTOGCCBackend",
+            dependencies: ["LTOBackend", "LTOConfig", "LTOGCC", "LTOHash", "LTOObject", "LTOStatistics", "LTOStorage", "LTOSystem", logging],
+            path: "Sources/Backend/GCC/IO", swiftSettings: strict),
+
         .target(
             name: "LTODaemon",
             dependencies: [
-                "CPosix", "LTOWire", "LTOProcess", "LTOObject", "LTOCache", "LTOGCC", "LTOHash",
-                .product(name: "Logging", package: "swift-log"),
+                "CPosix", "LTOBackend", "LTOConfig", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOWire", logging,
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
-            swiftSettings: strict),
-        .target(name: "SyntheticC", swiftSettings: strict),
+            path: "Sources/Daemon", swiftSettings: strict),
         .executableTarget(
             name: "ltod",
-            dependencies: ["LTODaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
+            dependencies: [
+                "LTOBackend", "LTOConfig", "LTODaemon", "LTOGCCBackend", "LTOLocalStorage", "LTOStorage", "LTOSystem", "LTOWire",
+                argumentParser, logging,
+            ],
+            path: "Sources/Executables/ltod", swiftSettings: strict),
         .executableTarget(
-            name: "ltoc",
-            dependencies: ["LTOWire", "LTOProcess", "LTOGCC"],
-            swiftSettings: strict,
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+            name: "ltoc", dependencies: ["LTOConfig", "LTOGCC", "LTOSystem", "LTOWire"], path: "Sources/Executables/ltoc",
+            swiftSettings: strict, linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+
+        .target(name: "SyntheticC", swiftSettings: strict),
         .executableTarget(
-            name: "ltod-bench",
-            dependencies: ["SyntheticC", "LTOProcess", "LTOWire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            name: "ltod-bench", dependencies: ["LTOConfig", "LTOSystem", "LTOWire", "SyntheticC", argumentParser],
             path: "Benchmarks/LTODBench", swiftSettings: strict),
-        .executableTarget(name: "fuzz-wire", dependencies: ["LTOWire"], path: "Tests/Fuzz/Wire", swiftSettings: strict),
+
+        .target(name: "LTOTestSupport", dependencies: ["LTOObject", "LTOSystem"], path: "Tests/Support", swiftSettings: strict),
+        .executableTarget(name: "fuzz-wire", dependencies: ["LTOSystem", "LTOWire"], path: "Tests/Fuzz/Wire", swiftSettings: strict),
         .executableTarget(
-            name: "fuzz-object", dependencies: ["LTOObject"], path: "Tests/Fuzz/Object", swiftSettings: strict),
+            name: "fuzz-object", dependencies: ["LTOGCC", "LTOObject"], path: "Tests/Fuzz/Object", swiftSettings: strict),
         .executableTarget(
-            name: "cache-stress", dependencies: ["LTOCache", "LTOHash"], path: "Tests/CacheStress",
+            name: "cache-stress", dependencies: ["LTOHash", "LTOLocalStorage", "LTOStorage"], path: "Tests/CacheStress",
             swiftSettings: strict),
         .testTarget(name: "LTOHashTests", dependencies: ["LTOHash"], swiftSettings: strict),
-        .testTarget(name: "LTOWireTests", dependencies: ["LTOWire"], swiftSettings: strict),
-        .testTarget(name: "LTOObjectTests", dependencies: ["LTOObject", "LTOHash"], swiftSettings: strict),
-        .testTarget(name: "LTOCacheTests", dependencies: ["LTOCache", "LTOHash"], swiftSettings: strict),
-        .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC"], swiftSettings: strict),
-        .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon"], swiftSettings: strict),
-        .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["SyntheticC", "LTOWire", "LTOCache", "LTOHash"], swiftSettings: strict),
+        .testTarget(name: "LTOSystemTests", dependencies: ["LTOSystem", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(name: "LTOConfigTests", dependencies: ["LTOConfig", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(name: "LTOWireTests", dependencies: ["LTOSystem", "LTOWire"], swiftSettings: strict),
+        .testTarget(name: "LTOObjectTests", dependencies: ["LTOObject", "LTOSystem", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LTOStorageTests", dependencies: ["LTOHash", "LTOLocalStorage", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOTestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC", "LTOHash", "LTOObject", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LTOBackendTests", dependencies: ["LTOBackend", "LTOHash", "LTOSystem", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon", "LTOConfig", "LTOStatistics", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["LTOConfig", "LTOHash", "LTOLocalStorage", "LTOStorage", "LTOSystem", "LTOTestSupport", "LTOWire", "SyntheticC"],
+            swiftSettings: strict),
     ]
 )

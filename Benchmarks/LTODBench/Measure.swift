@@ -1,4 +1,6 @@
 import Foundation
+import LTOConfig
+import LTOSystem
 import LTOWire
 
 /// What one link cycle measured. Times in seconds; `nil` when that measurement was off.
@@ -188,7 +190,7 @@ struct HitProbe {
                   argv: ["lto-wrapper"], cwd: linker.directory, environment: ["COLLECT_GCC_OPTIONS='-o' 'hit-probe'"])))
         else { throw BenchError.badRecipe("the daemon did not open a session for the hit probe") }
         defer { _ = try? socket.request(.closeSession(id: id, exitStatus: 0)) }
-        let env = daemon.env.merging(["LTOD_DRIVER": "gcc", "LTOD_SESSION": id]) { $1 }
+        let env = daemon.env.merging([ShimEnvironment.driver: "gcc", ShimEnvironment.session: id]) { $1 }
         try runner.timed(argv, in: linker.directory, env: env)
         return try (0..<samples).map { _ in try runner.timed(argv, in: linker.directory, env: env) * 1000 }
     }

@@ -113,7 +113,7 @@ struct WorkloadSummary: Codable, Sendable {
     }
 }
 
-/// A goal of issue 5 and whether this run met it.
+/// A performance goal of the project and whether this run met it.
 struct Goal: Codable, Sendable {
     var goal: String
     var workload: String

@@ -1,5 +1,5 @@
 import Foundation
-import LTOProcess
+import LTOSystem
 
 /// Why a benchmark stopped, phrased so the reader knows what to do next.
 enum BenchError: Error, CustomStringConvertible {
@@ -46,7 +46,7 @@ struct Runner: Sendable {
     @discardableResult
     func timed(_ argv: [String], in dir: String, env: [String: String] = [:]) throws -> Double {
         let began = ContinuousClock.now
-        try check(LTOProcess.run(command(argv, in: dir, env: env, stdout: .null)), argv)
+        try check(LTOSystem.run(command(argv, in: dir, env: env, stdout: .null)), argv)
         return (ContinuousClock.now - began).seconds
     }
 
@@ -54,7 +54,7 @@ struct Runner: Sendable {
     func output(_ argv: [String], in dir: String = "/", env: [String: String] = [:]) throws -> String {
         let file = NSTemporaryDirectory() + "ltod-bench-out-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try check(LTOProcess.run(command(argv, in: dir, env: env, stdout: .file(file))), argv)
+        try check(LTOSystem.run(command(argv, in: dir, env: env, stdout: .file(file))), argv)
         return try String(contentsOfFile: file, encoding: .utf8)
     }
 

@@ -17,9 +17,10 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "LTOHash", package: "ltod"),
-                .product(name: "LTOCache", package: "ltod"),
+                .product(name: "LTOLocalStorage", package: "ltod"),
+                .product(name: "LTOStorage", package: "ltod"),
                 .product(name: "LTOWire", package: "ltod"),
-                .product(name: "LTOProcess", package: "ltod"),
+                .product(name: "LTOSystem", package: "ltod"),
             ],
             path: "Benchmarks/LTODMicro",
             swiftSettings: [.swiftLanguageMode(.v6)],

@@ -11,7 +11,8 @@
 // is the digest of its content, so any reader can check a retrieved payload against its key.
 // Exits 0 on success, 1 on wrong or missing content, 2 on bad usage, 3 on a cache error.
 import Glibc
-import LTOCache
+import LTOLocalStorage
+import LTOStorage
 import LTOHash
 
 /// SplitMix64: a tiny deterministic generator, good enough for test content.
@@ -89,13 +90,13 @@ let source = scratch + "/source.o"
 let destination = scratch + "/retrieved.o"
 
 do {
-    let store = try CacheStore(directory: cacheDirectory)
+    let store = try SQLiteStore(directory: cacheDirectory)
     var random = SplitMix64(state: seed)
     for index in 0..<count {
         let bytes = content(index: index, seed: seed)
         writeFile(source, bytes)
         try limitingFileSize {
-            try store.store(CacheKey(Digest.of(bytes)), from: source, buildSeconds: 1, target: "stress-\(index).o")
+            try store.store(CacheKey(Digest.of(bytes)), from: source, info: EntryInfo(buildSeconds: 1, target: "stress-\(index).o"))
         }
         guard index % 3 == 2 else { continue }
         let earlier = Int(random.next() % UInt64(index + 1))

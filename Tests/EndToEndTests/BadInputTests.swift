@@ -1,4 +1,7 @@
 import Foundation
+import LTOConfig
+import LTOSystem
+import LTOTestSupport
 import LTOWire
 import Testing
 
@@ -12,7 +15,7 @@ extension EndToEnd {
         static let objectsPerBatch = 20
 
         @Test func mutatedFramesAndObjectsLeaveTheDaemonUpWithBoundedMemory() throws {
-            let scratch = try Scratch("fuzzdaemon")
+            let scratch = try TemporaryDirectory("fuzzdaemon")
             let daemon = try Daemon(in: scratch)
             let pid = daemon.process.processIdentifier
             let check = try LinkCheck.generated(in: scratch, files: 4, seed: 61)
@@ -90,9 +93,9 @@ extension EndToEnd {
         /// `.gnu.lto_*` contents, truncations), so that the daemon parses them. Returns how many.
         func mutatedObjectSessions(_ check: LinkCheck, daemon: Daemon, _ rng: inout Seeded) throws -> Int {
             let originals = try check.objects.map { [UInt8](try Data(contentsOf: URL(fileURLWithPath: check.directory + "/" + $0))) }
-            let dir = try Scratch("fuzzobjects")
+            let dir = try TemporaryDirectory("fuzzobjects")
             let socket = try FrameSocket.connect(to: daemon.socket)
-            guard case .hello = try socket.request(.hello(version: Protocol.version)) else { throw HarnessError.failed("hello") }
+            guard case .hello = try socket.request(.hello(version: Protocol.version)) else { throw TestFailure("hello") }
             var count = 0
             for _ in 0..<Self.objectBatches {
                 var paths: [String] = []

@@ -1,5 +1,7 @@
 import Foundation
-import LTOCache
+import LTOTestSupport
+import LTOLocalStorage
+import LTOStorage
 import LTOHash
 import Testing
 
@@ -47,17 +49,17 @@ struct FiveFiles {
 }
 
 extension EndToEnd {
-    /// Canonical partition keys (issue 8): renumbered partitions are reused, anything else is
+    /// Canonical partition keys: renumbered partitions are reused, anything else is
     /// rebuilt, and every binary is byte-identical to plain gcc's.
     @Suite struct CanonicalKeyTests {
         struct Fixture {
-            let scratch: Scratch
+            let scratch: TemporaryDirectory
             let daemon: Daemon
             var program = FiveFiles()
             var check: LinkCheck
 
             init(_ name: String, env: [String: String] = [:]) throws {
-                scratch = try Scratch(name)
+                scratch = try TemporaryDirectory(name)
                 daemon = try Daemon(in: scratch, extraEnv: env)
                 check = LinkCheck(directory: try scratch.sub("src"), objects: program.objects)
                 try program.write(to: check.directory, Array(program.files.keys))
@@ -180,8 +182,8 @@ extension EndToEnd {
         }
 
         /// Replaces the cached object under `key` with a copy whose `.comment` text differs.
-        func plantAlteredObject(under key: CacheKey, cache: String, scratch: Scratch) throws {
-            let store = try CacheStore(directory: cache)
+        func plantAlteredObject(under key: CacheKey, cache: String, scratch: TemporaryDirectory) throws {
+            let store = try SQLiteStore(directory: cache)
             let original = try scratch.sub("planted") + "/object.o"
             #expect(try store.retrieve(key, to: original) != nil)
             var bytes = try #require(FileManager.default.contents(atPath: original).map { [UInt8]($0) })
@@ -190,7 +192,7 @@ extension EndToEnd {
             bytes[at] = UInt8(ascii: "X")
             try Data(bytes).write(to: URL(fileURLWithPath: original))
             #expect(try store.remove(key))
-            try store.store(key, from: original, buildSeconds: 1, target: "planted")
+            try store.store(key, from: original, info: EntryInfo(buildSeconds: 1, target: "planted"))
         }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+import LTOConfig
+import LTOSystem
+import LTOTestSupport
 import LTOWire
 import Testing
 
@@ -10,19 +13,19 @@ extension EndToEnd {
         }
 
         @Test func statusReportsTheDaemonAndPermissionsArePrivate() throws {
-            let scratch = try Scratch("status")
+            let scratch = try TemporaryDirectory("status")
             let daemon = try Daemon(in: scratch)
             let status = try daemon.ltoc("status").stdout
             for field in ["ltod 0.1.0 is running", "pid       \(daemon.process.processIdentifier)", "uptime", daemon.socket, daemon.cache] {
                 #expect(status.contains(field), "status lacks \(field):\n\(status)")
             }
             #expect(try mode(daemon.socket) == 0o600)
-            #expect(try mode(Endpoint.directory(of: daemon.socket)) == 0o700)
+            #expect(try mode(directoryName(daemon.socket)) == 0o700)
         }
 
         @Test func statusWithoutDaemonExitsOneWithOneLine() throws {
             try Products.require()
-            let scratch = try Scratch("nodaemon")
+            let scratch = try TemporaryDirectory("nodaemon")
             let r = try Shell.run([Products.ltoc, "status"], cwd: "/", env: ["LTOD_SOCKET": scratch.path + "/none/socket"])
             #expect(r.status == 1)
             #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("not running"), "\(r.stderr)")
@@ -30,7 +33,7 @@ extension EndToEnd {
         }
 
         @Test func aSecondDaemonOnTheSameSocketIsRefused() throws {
-            let scratch = try Scratch("second")
+            let scratch = try TemporaryDirectory("second")
             let daemon = try Daemon(in: scratch)
             let second = try Shell.run([Products.ltod, "serve"], cwd: "/", env: daemon.env)
             #expect(second.status != 0)
@@ -39,7 +42,7 @@ extension EndToEnd {
         }
 
         @Test func aStaleSocketFromAKilledDaemonIsReplaced() throws {
-            let scratch = try Scratch("stale")
+            let scratch = try TemporaryDirectory("stale")
             let first = try Daemon(in: scratch)
             first.kill()
             #expect(FileManager.default.fileExists(atPath: first.socket), "SIGKILL leaves the socket file behind")
@@ -50,7 +53,7 @@ extension EndToEnd {
 
         @Test func aNonSocketAtTheSocketPathIsNotRemoved() throws {
             try Products.require()
-            let scratch = try Scratch("notsocket")
+            let scratch = try TemporaryDirectory("notsocket")
             let dir = try scratch.sub("run")
             let path = dir + "/socket"
             try "precious".write(toFile: path, atomically: false, encoding: .utf8)
@@ -62,7 +65,7 @@ extension EndToEnd {
 
         @Test func aBadConfigFileStopsTheDaemonWithFileAndLine() throws {
             try Products.require()
-            let scratch = try Scratch("badconfig")
+            let scratch = try TemporaryDirectory("badconfig")
             let config = scratch.path + "/config.toml"
             try "max_size = \"1G\"\npartition = \"fastest\"\n".write(toFile: config, atomically: false, encoding: .utf8)
             let env = ["LTOD_CONFIG": config, "LTOD_SOCKET": try scratch.sub("run") + "/ltod/socket", "LTOD_CACHE_DIR": scratch.path + "/cache"]
@@ -71,12 +74,12 @@ extension EndToEnd {
             #expect(r.stderr.contains("\(config):2: partition = \"fastest\" is not valid; expected 1to1, balanced, max, keep"), "\(r.stderr)")
             try "max_size = \"1G\"\n".write(toFile: config, atomically: false, encoding: .utf8)
             let shown = try Shell.check([Products.ltoc, "config"], cwd: "/", env: env.merging(["LTOD_JOBS": "3"]) { $1 })
-            #expect(shown.stdout.contains("max_size      1.0 GiB       \(config):1"), "\(shown.stdout)")
-            #expect(shown.stdout.contains("jobs          3             environment (LTOD_JOBS)"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("max_size        1.0 GiB       \(config):1"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("jobs            3             environment (LTOD_JOBS)"), "\(shown.stdout)")
         }
 
         @Test func sigtermAndShutdownStopCleanly() throws {
-            let scratch = try Scratch("stop")
+            let scratch = try TemporaryDirectory("stop")
             let a = try Daemon(in: scratch)
             a.process.terminate()
             a.process.waitUntilExit()
@@ -92,7 +95,7 @@ extension EndToEnd {
 
         @Test func startDetachesAndReturnsOnceServing() throws {
             try Products.require()
-            let scratch = try Scratch("start")
+            let scratch = try TemporaryDirectory("start")
             let env = ["LTOD_SOCKET": try scratch.sub("run") + "/socket", "LTOD_CACHE_DIR": scratch.path + "/cache"]
             let started = try Shell.check([Products.ltod, "start"], cwd: "/", env: env)
             #expect(started.stdout.contains("ltod started"))
@@ -102,7 +105,7 @@ extension EndToEnd {
         }
 
         @Test func statisticsPersistAcrossRestarts() throws {
-            let scratch = try Scratch("persist")
+            let scratch = try TemporaryDirectory("persist")
             let first = try Daemon(in: scratch)
             let dir = try scratch.sub("src")
             try "int main(void) { return 0; }\n".write(toFile: dir + "/m.c", atomically: false, encoding: .utf8)
@@ -127,11 +130,11 @@ extension EndToEnd {
 
         @Test(.enabled(if: getuid() == 0, "needs root to act as another user"))
         func anotherUserIsRefused() throws {
-            let scratch = try Scratch("peer")
+            let scratch = try TemporaryDirectory("peer")
             let daemon = try Daemon(in: scratch)
             // Open the way on purpose (0755 directory, 0666 socket), so that only the uid check stands.
             chmod(scratch.path, 0o755)
-            chmod(Endpoint.directory(of: daemon.socket), 0o755)
+            chmod(directoryName(daemon.socket), 0o755)
             chmod(daemon.socket, 0o666)
             let r = try Shell.run(["runuser", "-u", "nobody", "--", Products.ltoc, "status"], cwd: "/", env: daemon.env)
             #expect(r.status == 1)

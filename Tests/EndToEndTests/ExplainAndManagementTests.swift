@@ -1,4 +1,5 @@
 import Foundation
+import LTOTestSupport
 import SyntheticC
 import Testing
 

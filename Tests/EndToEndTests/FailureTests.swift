@@ -1,4 +1,5 @@
 import Foundation
+import LTOTestSupport
 import LTOWire
 import Testing
 
@@ -6,7 +7,7 @@ extension EndToEnd {
     /// Failures reach the user as GCC reported them, and a bad client cannot disturb the daemon.
     @Suite struct FailureTests {
         @Test func failingWPAShowsGCCsDiagnosticAndStatusAndCachesNothing() throws {
-            let scratch = try Scratch("wpafail")
+            let scratch = try TemporaryDirectory("wpafail")
             let daemon = try Daemon(in: scratch)
             let dir = try scratch.sub("src")
             // Two files disagree on a global's type: WPA diagnoses it, -Werror makes it fatal.
@@ -29,7 +30,7 @@ extension EndToEnd {
         }
 
         @Test func garbageAndStalledClientsDoNotDisturbOthers() throws {
-            let scratch = try Scratch("garbage")
+            let scratch = try TemporaryDirectory("garbage")
             let daemon = try Daemon(in: scratch)
             // One client sends garbage, one sends a frame header and stalls, one announces 4 GiB.
             let garbage = try RawClient(daemon.socket)
@@ -54,7 +55,7 @@ final class RawClient {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var addr = try UnixAddress(path)
         let rc = addr.withSockaddr { connect(fd, $0, $1) }
-        guard rc == 0 else { throw HarnessError.failed("connect \(path)") }
+        guard rc == 0 else { throw TestFailure("connect \(path)") }
     }
 
     deinit { close(fd) }

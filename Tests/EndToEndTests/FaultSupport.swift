@@ -1,4 +1,5 @@
 import Foundation
+import LTOTestSupport
 import SyntheticC
 import Testing
 
@@ -64,7 +65,7 @@ enum Fault {
 
 extension LinkCheck {
     /// A small program of `files` generated files in `scratch`, compiled.
-    static func generated(in scratch: Scratch, files: Int, seed: UInt64) throws -> LinkCheck {
+    static func generated(in scratch: TemporaryDirectory, files: Int, seed: UInt64) throws -> LinkCheck {
         let program = SyntheticC.generate(ProgramSpec(files: files, functionsPerFile: 3, seed: seed))
         let dir = try scratch.sub("src")
         try program.write(to: dir)

@@ -1,4 +1,5 @@
 import Foundation
+import LTOTestSupport
 import SyntheticC
 import Testing
 
@@ -8,7 +9,7 @@ extension EndToEnd {
     @Suite struct FaultTests {
         @Test func daemonKilledMidColdLinkStillLinksAndLeavesAConsistentCache() throws {
             try Products.require()
-            let scratch = try Scratch("sigkill")
+            let scratch = try TemporaryDirectory("sigkill")
             let env = ["LTOD_SOCKET": try scratch.sub("run") + "/ltod/socket", "LTOD_CACHE_DIR": scratch.path + "/cache"]
             try Shell.check([Products.ltod, "start"], cwd: "/", env: env)
             let pid = try Fault.daemonPID(env)
@@ -42,7 +43,7 @@ extension EndToEnd {
         }
 
         @Test func damagedPayloadsAndInlineBlobsAreDetectedRebuiltAndCounted() throws {
-            let scratch = try Scratch("corrupt")
+            let scratch = try TemporaryDirectory("corrupt")
             let daemon = try Daemon(in: scratch)
             let dir = try scratch.sub("src")
             // 100 KB of data in each big*.c gives LTRANS objects stored as payload files; main's is inline.
@@ -91,7 +92,7 @@ extension EndToEnd {
         }
 
         @Test func indexDeletedOrReplacedWhileTheDaemonRunsIsRecreated() throws {
-            let scratch = try Scratch("index")
+            let scratch = try TemporaryDirectory("index")
             let daemon = try Daemon(in: scratch)
             let check = try LinkCheck.generated(in: scratch, files: 6, seed: 21)
             try check.compareLinks(daemon)
@@ -123,7 +124,7 @@ extension EndToEnd {
 
         @Test(.enabled(if: getuid() == 0, "needs root to mount a small filesystem"))
         func fullDiskLinksWithoutCachingAndWarnsOnce() throws {
-            let scratch = try Scratch("fulldisk")
+            let scratch = try TemporaryDirectory("fulldisk")
             let cache = try scratch.sub("cache")
             try Shell.check(["mount", "-t", "tmpfs", "-o", "size=6m,mode=0700", "tmpfs", cache], cwd: "/")
             defer { _ = try? Shell.run(["umount", "-l", cache], cwd: "/") }
@@ -159,7 +160,7 @@ extension EndToEnd {
             ("lto1 exits 1 in LTRANS", "lto1", "case \"$*\" in *-fltrans*) echo 'fake lto1: refusing' >&2; exit 1;; esac; exec \"$REAL_LTO1\" \"$@\""),
         ])
         func failingToolShowsGCCsMessageAndCachesNothing(what: String, tool: String, script: String) throws {
-            let scratch = try Scratch("toolfail")
+            let scratch = try TemporaryDirectory("toolfail")
             let daemon = try Daemon(in: scratch)
             let check = try LinkCheck.generated(in: scratch, files: 4, seed: 41)
             let tools = try scratch.sub("tools")
@@ -177,7 +178,7 @@ extension EndToEnd {
         }
 
         @Test func badLinkInputsGetGCCsErrorNamingTheFile() throws {
-            let scratch = try Scratch("badinput")
+            let scratch = try TemporaryDirectory("badinput")
             let daemon = try Daemon(in: scratch)
             let check = try LinkCheck.generated(in: scratch, files: 3, seed: 51)
             let dir = check.directory
@@ -212,7 +213,7 @@ extension EndToEnd {
         }
 
         @Test func twoDaemonsStartedAtOnceOnOneSocketLeaveExactlyOneServing() throws {
-            let scratch = try Scratch("race")
+            let scratch = try TemporaryDirectory("race")
             let stale = try Daemon(in: scratch)
             stale.kill()
             for round in 0..<3 {
@@ -263,7 +264,7 @@ extension EndToEnd {
                 }
                 usleep(10_000)
             }
-            throw HarnessError.failed("neither of two daemons started at once exited")
+            throw TestFailure("neither of two daemons started at once exited")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LTOTestSupport
 import SyntheticC
 import Testing
 
@@ -158,7 +159,7 @@ extension EndToEnd {
 
         @Test func fallbacksAreCountedWhenADaemonRunsAgain() throws {
             try Products.require()
-            let scratch = try Scratch("fallcount")
+            let scratch = try TemporaryDirectory("fallcount")
             let socket = try scratch.sub("run") + "/socket"
             let dir = try scratch.sub("src")
             try "int main(void) { return 0; }\n".write(toFile: dir + "/m.c", atomically: false, encoding: .utf8)
@@ -181,7 +182,7 @@ extension EndToEnd {
 
         @Test func shimStartsTheDaemonWhenItIsNotRunning() throws {
             try Products.require()
-            let scratch = try Scratch("autostart")
+            let scratch = try TemporaryDirectory("autostart")
             let env = ["LTOD_SOCKET": try scratch.sub("run") + "/socket", "LTOD_CACHE_DIR": scratch.path + "/cache"]
             #expect(try Shell.run([Products.ltoc, "status"], cwd: "/", env: env).status == 1)
             let program = SyntheticC.generate(ProgramSpec(files: 20, functionsPerFile: 3, seed: 5))

@@ -1,12 +1,13 @@
 import Foundation
+import LTOTestSupport
 import Testing
 
 extension EndToEnd {
     /// Inputs of LTRANS that are not in the partition bytes, found in review and reproduced:
     /// each must change what ltod does exactly as it changes what plain gcc does.
     @Suite struct KeyCompletenessTests {
-        func fixture(_ name: String, source: String, flags: [String] = ["-O2"]) throws -> (Scratch, Daemon, LinkCheck) {
-            let scratch = try Scratch(name)
+        func fixture(_ name: String, source: String, flags: [String] = ["-O2"]) throws -> (TemporaryDirectory, Daemon, LinkCheck) {
+            let scratch = try TemporaryDirectory(name)
             let daemon = try Daemon(in: scratch)
             let dir = try scratch.sub("src")
             try source.write(toFile: dir + "/a.c", atomically: false, encoding: .utf8)
@@ -63,7 +64,7 @@ extension EndToEnd {
 
         @Test func bytesThatAreNotUTF8ReachGCCUnchanged() throws {
             try Products.require()
-            let scratch = try Scratch("latin1")
+            let scratch = try TemporaryDirectory("latin1")
             // A directory named with a Latin-1 byte, mapped away in debug info. Such a link runs
             // without ltod, exactly as given, so it equals plain gcc with the user's own flags.
             let script = """

@@ -1,5 +1,7 @@
 import Foundation
+import LTOTestSupport
 import SyntheticC
+import Synchronization
 import Testing
 
 /// Builds one C program twice, with plain `gcc -flto` and through ltod, with the same
@@ -24,23 +26,14 @@ struct LinkCheck {
         // Two compiler processes at a time: the machine has two cores.
         let half = (sources.count + 1) / 2
         let groups = [Array(sources[..<half]), Array(sources[half...])].filter { !$0.isEmpty }
-        let running = try groups.map { group -> (Process, Pipe) in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["gcc", "-flto", "-c"] + compileFlags + extra + group
-            p.currentDirectoryURL = URL(fileURLWithPath: directory)
-            let err = Pipe()
-            p.standardError = err
-            try p.run()
-            return (p, err)
+        let results = Mutex<[Result<Shell.Result, any Error>]>([])
+        DispatchQueue.concurrentPerform(iterations: groups.count) { i in
+            let r = Result { try Shell.run(["gcc", "-flto", "-c"] + compileFlags + extra + groups[i], cwd: directory) }
+            results.withLock { $0.append(r) }
         }
-        for (p, err) in running {
-            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            if p.terminationStatus != 0 {
-                Issue.record("compile failed: \(message)")
-                throw HarnessError.failed("compile")
-            }
+        for result in results.withLock({ $0 }) where try result.get().status != 0 {
+            Issue.record("compile failed: \(try result.get().stderr)")
+            throw TestFailure("compile")
         }
     }
 
@@ -106,14 +99,14 @@ struct Explain {
 /// A generated program written into a scratch directory, a daemon of its own, and a
 /// `LinkCheck` for its objects (not compiled yet: tests set their flags first).
 struct ProgramFixture {
-    let scratch: Scratch
+    let scratch: TemporaryDirectory
     let daemon: Daemon
     var program: GeneratedProgram
     var check: LinkCheck
     var objects: [String] { program.objects }
 
     init(_ name: String, spec: ProgramSpec, env: [String: String] = [:]) throws {
-        scratch = try Scratch(name)
+        scratch = try TemporaryDirectory(name)
         daemon = try Daemon(in: scratch, extraEnv: env)
         program = SyntheticC.generate(spec)
         let dir = try scratch.sub("src")

@@ -1,4 +1,5 @@
 import Foundation
+import LTOTestSupport
 import Testing
 
 /// Lua 5.4 (from the PyPI sdist of lupa, fetched at test time, never committed) through
@@ -6,24 +7,14 @@ import Testing
 /// give the same result with both.
 extension EndToEnd {
     @Suite struct LuaTests {
-        static let fixture = ProcessInfo.processInfo.environment["LTOD_LUA_DIR"] ?? "/tmp/ltod-fixtures/lua54"
-
-        func lines(_ name: String) throws -> [String] {
-            try String(contentsOfFile: Self.fixture + "/" + name, encoding: .utf8).split(whereSeparator: \.isWhitespace).map(String.init)
-        }
-
-        /// Fetches Lua with the project's script when the fixture is not there yet.
-        func prepare(_ scratch: Scratch) throws -> LinkCheck {
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/Fixtures/fetch-lua.sh"
-            try Shell.check(["bash", script, Self.fixture], cwd: "/")
+        /// Lua's sources in a directory of `scratch`, compiled.
+        func prepare(_ scratch: TemporaryDirectory) throws -> LinkCheck {
             let dir = try scratch.sub("lua")
-            for file in try FileManager.default.contentsOfDirectory(atPath: Self.fixture + "/src") {
-                try FileManager.default.copyItem(atPath: Self.fixture + "/src/" + file, toPath: dir + "/" + file)
-            }
-            let sources = try lines("files.txt")
+            try LuaFixture.copySources(to: dir)
+            let sources = try LuaFixture.list("files.txt")
             var check = LinkCheck(directory: dir, objects: sources.map { String($0.dropLast(2)) + ".o" })
-            check.compileFlags = ["-O2"] + (try lines("cflags.txt"))
-            check.libraries = try lines("libs.txt")
+            check.compileFlags = ["-O2"] + (try LuaFixture.list("cflags.txt"))
+            check.libraries = try LuaFixture.list("libs.txt")
             check.output = "lua"
             try check.compile(sources)
             return check
@@ -40,7 +31,7 @@ extension EndToEnd {
         /// Runs each of Lua's test files that passes with a plain build, with both binaries.
         func runTestSuite(_ check: LinkCheck) throws {
             let testes = try Self.fixtureTestes(into: check.directory)
-            for file in try lines("testes-pass.txt") {
+            for file in try LuaFixture.list("testes-pass.txt") {
                 let plain = try Shell.run(["../lua.plain", "-e", "_U=true", file], cwd: testes)
                 let ltod = try Shell.run(["../lua", "-e", "_U=true", file], cwd: testes)
                 #expect(plain.status == 0, "\(file) fails with plain gcc too: \(plain.stderr.suffix(300))")
@@ -50,12 +41,12 @@ extension EndToEnd {
 
         static func fixtureTestes(into dir: String) throws -> String {
             let testes = dir + "/testes"
-            if !FileManager.default.fileExists(atPath: testes) { try FileManager.default.copyItem(atPath: fixture + "/testes", toPath: testes) }
+            if !FileManager.default.fileExists(atPath: testes) { try FileManager.default.copyItem(atPath: LuaFixture.directory + "/testes", toPath: testes) }
             return testes
         }
 
         @Test func luaColdEditsAndTestSuite() throws {
-            let scratch = try Scratch("lua")
+            let scratch = try TemporaryDirectory("lua")
             let daemon = try Daemon(in: scratch)
             let check = try prepare(scratch)
 

@@ -1,4 +1,7 @@
 import Foundation
+import LTOConfig
+import LTOSystem
+import LTOTestSupport
 import LTOWire
 import Testing
 
@@ -10,7 +13,7 @@ extension EndToEnd {
         /// A file outside everything ltod owns; `untouched` says it still holds what it held.
         struct Precious {
             let path: String
-            init(_ scratch: Scratch) throws {
+            init(_ scratch: TemporaryDirectory) throws {
                 path = scratch.path + "/precious"
                 try "precious".write(toFile: path, atomically: false, encoding: .utf8)
             }
@@ -23,7 +26,7 @@ extension EndToEnd {
         }
 
         @Test func symlinksAtTheSocketPathOrItsDirectoryAreRefused() throws {
-            let scratch = try Scratch("socklink")
+            let scratch = try TemporaryDirectory("socklink")
             let precious = try Precious(scratch)
             let run = try scratch.sub("run")
             #expect(symlink(precious.path, run + "/socket") == 0)
@@ -40,7 +43,7 @@ extension EndToEnd {
 
         @Test(arguments: ["objects", "tmp", "index.sqlite"])
         func aSymlinkPlantedInTheCacheStopsTheDaemonWithAClearError(_ name: String) throws {
-            let scratch = try Scratch("cachelink")
+            let scratch = try TemporaryDirectory("cachelink")
             let precious = try Precious(scratch)
             let cache = try scratch.sub("cache")
             let target = name == "index.sqlite" ? precious.path : try scratch.sub("victim")
@@ -53,7 +56,7 @@ extension EndToEnd {
         }
 
         @Test func aShardSymlinkedWhileServingIsNeitherFollowedNorEmptied() throws {
-            let scratch = try Scratch("shardlink")
+            let scratch = try TemporaryDirectory("shardlink")
             let daemon = try Daemon(in: scratch, extraEnv: ["LTOD_LOG": "info"])
             let dir = try scratch.sub("src")
             let values = (0..<100_000).map { String($0 % 253) }.joined(separator: ",")
@@ -82,14 +85,14 @@ extension EndToEnd {
         }
 
         @Test func driverRequestsOutsideTheDaemonsOwnSessionsAreRefused() throws {
-            let scratch = try Scratch("nosession")
+            let scratch = try TemporaryDirectory("nosession")
             let daemon = try Daemon(in: scratch)
             let check = try LinkCheck.generated(in: scratch, files: 2, seed: 71)
             try Shell.check(["gcc", "-O2", "-flto", "-flto-partition=1to1", "-save-temps", "-o", "saved"] + check.objects, cwd: check.directory)
             let partition = check.directory + "/saved.ltrans0.o"
             #expect(FileManager.default.fileExists(atPath: partition))
             let socket = try FrameSocket.connect(to: daemon.socket)
-            guard case .hello = try socket.request(.hello(version: Protocol.version)) else { throw HarnessError.failed("hello") }
+            guard case .hello = try socket.request(.hello(version: Protocol.version)) else { throw TestFailure("hello") }
             let env = ["LTOD_DRIVER=gcc", "PATH=" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
             for (what, argv) in [
                 ("LTRANS", ["gcc", "-xlto", "-c", "-O2", "-fltrans", "-o", scratch.path + "/planted.o", partition]),
@@ -106,7 +109,7 @@ extension EndToEnd {
         }
 
         @Test func shellMetacharactersInPathsReachGCCAsArguments() throws {
-            let scratch = try Scratch("shell")
+            let scratch = try TemporaryDirectory("shell")
             let daemon = try Daemon(in: scratch)
             let dir = try scratch.sub("a b;$(touch PWNED)'`touch PWNED2`")
             try "int get(int x) { return x + 1; }\n".write(toFile: dir + "/a.c", atomically: false, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import LTOTestSupport
 import LTOWire
 import Testing
 
@@ -10,7 +11,7 @@ extension EndToEnd {
 
         @Test func socketActivationNotifiesAndExitsWhenIdle() throws {
             try Products.require()
-            let scratch = try Scratch("activate")
+            let scratch = try TemporaryDirectory("activate")
             let socket = scratch.path + "/socket"
             let notify = try NotifyListener(path: scratch.path + "/notify")
             let manager = Process()
@@ -38,7 +39,7 @@ extension EndToEnd {
 
         @Test func unitsVerify() throws {
             try Products.require()
-            let scratch = try Scratch("units")
+            let scratch = try TemporaryDirectory("units")
             let runtime = try scratch.sub("runtime")
             chmod(runtime, 0o700)
             let service = try String(contentsOfFile: Self.repository + "/systemd/ltod.service", encoding: .utf8)
@@ -52,7 +53,7 @@ extension EndToEnd {
 
         @Test func installAndUninstallIntoDestdir() throws {
             try Products.require()
-            let scratch = try Scratch("install")
+            let scratch = try TemporaryDirectory("install")
             let env = ["DESTDIR": scratch.path]
             try Shell.check(["bash", Self.repository + "/systemd/install", "--prefix", "/opt/ltod", "--from", Products.directory],
                             cwd: Self.repository, env: env)
@@ -86,7 +87,7 @@ final class NotifyListener {
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         var addr = try UnixAddress(path)
         let rc = addr.withSockaddr { bind(fd, $0, $1) }
-        guard rc == 0 else { throw HarnessError.failed("bind \(path)") }
+        guard rc == 0 else { throw TestFailure("bind \(path)") }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }

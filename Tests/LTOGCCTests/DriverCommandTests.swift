@@ -1,3 +1,4 @@
+import LTOConfig
 import LTOHash
 import Testing
 @testable import LTOGCC
@@ -112,23 +113,28 @@ enum Observed {
     }
 }
 
-@Suite struct PartitioningTests {
+@Suite struct CollectOptionsTests {
     @Test func optionsForModes() {
-        #expect(PartitionMode.oneToOne.option == "-flto-partition=1to1")
-        #expect(PartitionMode.keep.option == nil)
-        #expect(PartitionMode(rawValue: "balanced")?.option == "-flto-partition=balanced")
+        #expect(CollectOptions.partitionOption(for: .oneToOne, in: "'-O2'") == "-flto-partition=1to1")
+        #expect(CollectOptions.partitionOption(for: .keep, in: "'-O2'") == nil)
+        #expect(CollectOptions.partitionOption(for: PartitionMode(rawValue: "balanced")!, in: "") == "-flto-partition=balanced")
     }
 
     @Test func singlePartitionRequestsAreHonoured() {
-        #expect(PartitionMode.oneToOne.option(forCollectOptions: "'-O2' '-flto-partition=one' '-o' 'app'") == nil)
-        #expect(PartitionMode.oneToOne.option(forCollectOptions: "'-flto-partition=none'") == nil)
-        #expect(PartitionMode.oneToOne.option(forCollectOptions: "'-flto-partition=balanced'") == "-flto-partition=1to1")
-        #expect(PartitionMode.keep.option(forCollectOptions: "'-O2'") == nil)
+        #expect(CollectOptions.partitionOption(for: .oneToOne, in: "'-O2' '-flto-partition=one' '-o' 'app'") == nil)
+        #expect(CollectOptions.partitionOption(for: .oneToOne, in: "'-flto-partition=none'") == nil)
+        #expect(CollectOptions.partitionOption(for: .oneToOne, in: "'-flto-partition=balanced'") == "-flto-partition=1to1")
     }
 
     @Test func appendsToCollectOptionsWithGCCQuoting() {
-        #expect(PartitionMode.appending("-flto-partition=1to1", toCollectOptions: "'-O2' '-o' 'app'") == "'-O2' '-o' 'app' '-flto-partition=1to1'")
-        #expect(PartitionMode.appending("a'b", toCollectOptions: "") == "'a'\\''b'")
+        #expect(CollectOptions.appending("-flto-partition=1to1", to: "'-O2' '-o' 'app'") == "'-O2' '-o' 'app' '-flto-partition=1to1'")
+        #expect(CollectOptions.appending("a'b", to: "") == "'a'\\''b'")
+    }
+
+    @Test func theLinkTargetIsTheOutputMadeAbsolute() {
+        #expect(CollectOptions.linkTarget("'-O2' '-o' 'app'", directory: "/w") == "/w/app")
+        #expect(CollectOptions.linkTarget("'-o' '/x/y'", directory: "/w") == "/x/y")
+        #expect(CollectOptions.linkTarget(nil, directory: "/w") == "/w/a.out")
     }
 
     @Test func launcherAddsBOnlyToLTOLinks() {

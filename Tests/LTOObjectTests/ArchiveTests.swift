@@ -1,35 +1,17 @@
 // Tests of GNU archive listing, member reading and the plugin's `archive@0xOFFSET` names.
 import Foundation
+import LTOTestSupport
 import LTOObject
+import LTOSystem
 import Testing
-
-let mainSource = """
-    #include <stdio.h>
-    extern int helper(int);
-    extern int third(int);
-    int __attribute__((noinline)) afun(int x) { return x * 3 + 1; }
-    int main(int argc, char **argv) { printf("%d\\n", third(argc) + helper(argc) + afun(argc)); return 0; }
-    """
-let helperSource = "int __attribute__((noinline)) helper(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * x; return s; }\n"
-func thirdSource(_ constant: String) -> String { "int __attribute__((noinline)) third(int z) { return z ^ \(constant); }\n" }
-
-let longMemberName = "a_very_long_member_name_helper.o"
-
-/// Compiles the three-file program and puts helper (under a long name) and third in libx.a.
-func makeArchive(_ dir: TempDir) throws {
-    _ = try dir.compile("main", mainSource)
-    _ = try dir.compile("helper", helperSource, output: longMemberName)
-    _ = try dir.compile("third", thirdSource("0x55"))
-    try dir.run("ar", ["rcs", "libx.a", longMemberName, "third.o"])
-}
 
 @Suite struct ArchiveTests {
     @Test func listsMembersWithLongNamesAndSymbolIndex() throws {
-        let dir = try TempDir()
-        try makeArchive(dir)
+        let dir = try TemporaryDirectory()
+        try ThreeFileProgram.makeArchive(in: dir)
         let bytes = try dir.bytes("libx.a")
         let archive = try Archive(bytes: bytes, path: "libx.a")
-        #expect(archive.members.map(\.name) == [longMemberName, "third.o"])
+        #expect(archive.members.map(\.name) == [ThreeFileProgram.longMemberName, "third.o"])
         for member in archive.members {
             #expect(member.dataOffset == member.headerOffset + 60)
             let original = try dir.bytes(member.name)
@@ -39,31 +21,27 @@ func makeArchive(_ dir: TempDir) throws {
         for symbol in archive.symbols {
             #expect(archive.members.contains { $0.headerOffset == symbol.memberHeaderOffset })
         }
-        #expect(try readArchive(path: dir.path("libx.a")) == archive)
+        #expect(try readArchive(path: dir.file("libx.a")) == archive)
     }
 
     /// Links against the archive and checks that every `libx.a@0xOFFSET` in the linker
     /// plugin's resolution file names a member's data offset, readable with readArchiveMember.
     @Test func pluginOffsetsAreMemberDataOffsets() throws {
-        let dir = try TempDir()
-        try makeArchive(dir)
+        let dir = try TemporaryDirectory()
+        try ThreeFileProgram.makeArchive(in: dir)
         try dir.run("gcc", ["-O2", "-flto", "-flto-partition=1to1", "-save-temps", "-o", "app", "main.o", "libx.a"])
-        let resolution = try String(contentsOfFile: dir.path("app.res"), encoding: .utf8)
+        let resolution = try String(contentsOfFile: dir.file("app.res"), encoding: .utf8)
         let references = resolution.split(separator: "\n").compactMap { line -> ArchiveMemberReference? in
             ArchiveMemberReference(parsing: String(line.split(separator: " ").first ?? ""))
         }
         #expect(references.count == 2)
-        let archive = try readArchive(path: dir.path("libx.a"))
+        let archive = try readArchive(path: dir.file("libx.a"))
         for reference in references {
             #expect(reference.archivePath == "libx.a")
             let member = try #require(archive.member(atDataOffset: reference.dataOffset))
-            let summary = try readArchiveMember(archivePath: dir.path("libx.a"), dataOffset: reference.dataOffset)
-            let standalone = try readObject(path: dir.path(member.name))
-            #expect(summary.symbols == standalone.symbols)
-            #expect(summary.sectionDigests == standalone.sectionDigests)
-            #expect(summary.contentDigest == standalone.contentDigest)
-            #expect(summary.member == ArchiveMemberReference(archivePath: dir.path("libx.a"), dataOffset: member.dataOffset))
-            #expect(summary.path.hasSuffix("libx.a@0x" + String(member.dataOffset, radix: 16)))
+            let read = try readArchiveMember(archivePath: dir.file("libx.a"), dataOffset: reference.dataOffset)
+            #expect(read.bytes == (try dir.bytes(member.name)))
+            #expect(read.identity == FileIdentity(path: dir.file("libx.a")))
         }
     }
 
@@ -80,8 +58,8 @@ func makeArchive(_ dir: TempDir) throws {
     }
 
     @Test func archiveErrors() throws {
-        let dir = try TempDir()
-        try makeArchive(dir)
+        let dir = try TemporaryDirectory()
+        try ThreeFileProgram.makeArchive(in: dir)
         let bytes = try dir.bytes("libx.a")
         let archive = try Archive(bytes: bytes, path: "libx.a")
         let last = archive.members[1]
@@ -118,7 +96,7 @@ func makeArchive(_ dir: TempDir) throws {
             try Archive(bytes: Array("hello world, not an archive".utf8), path: "libx.a")
         }
         expectError(.noSuchMember, "no archive member starts at offset 0x10") {
-            try readArchiveMember(archivePath: dir.path("libx.a"), dataOffset: 0x10)
+            try readArchiveMember(archivePath: dir.file("libx.a"), dataOffset: 0x10)
         }
         #expect(try Archive(bytes: Array("!<arch>\n".utf8), path: "empty.a").members.isEmpty)
     }

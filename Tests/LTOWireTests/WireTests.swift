@@ -1,4 +1,5 @@
 import Glibc
+import LTOSystem
 import Testing
 @testable import LTOWire
 
@@ -154,14 +155,5 @@ import Testing
         let (a, b) = pair()
         close(b)
         #expect(throws: WireError.self) { try a.send(Array(repeating: 7, count: 1 << 20)) }
-    }
-}
-
-@Suite struct EndpointTests {
-    @Test func socketPathFollowsTheContract() {
-        #expect(Endpoint.socketPath { $0 == "LTOD_SOCKET" ? "/x/s" : nil } == "/x/s")
-        #expect(Endpoint.socketPath { $0 == "XDG_RUNTIME_DIR" ? "/run/user/7" : nil } == "/run/user/7/ltod/socket")
-        #expect(Endpoint.socketPath { _ in nil } == "/tmp/ltod-\(getuid())/socket")
-        #expect(Endpoint.directory(of: "/a/b/socket") == "/a/b")
     }
 }

@@ -2,6 +2,7 @@
 // Serialized: each test already keeps both cores busy (make -j2, -flto=2).
 
 import Foundation
+import LTOTestSupport
 import Testing
 
 @testable import SyntheticC
@@ -12,8 +13,7 @@ func objects(_ sources: [String]) -> [String] { sources.map { String($0.dropLast
 struct GCCTests {
     @Test func defaultProgramBuildsRunsAndMakesOnePartitionPerFile() throws {
         let program = SyntheticC.generate(ProgramSpec())
-        let dir = try TempDir("default")
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory("default")
         try program.write(to: dir.path)
         try writeMakefile(in: dir.path, cflags: "-O2 -Wall -Werror -flto")
         try compileObjects(in: dir.path)
@@ -29,8 +29,7 @@ struct GCCTests {
 
     @Test func everyEditCompilesLinksAndRuns() throws {
         let base = SyntheticC.generate(ProgramSpec(files: 6, functionsPerFile: 4, seed: 3))
-        let dir = try TempDir("edits")
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory("edits")
         try base.write(to: dir.path)
         try writeMakefile(in: dir.path, cflags: "-O2 -Wall -Werror -flto")
         try compileObjects(in: dir.path)
@@ -73,8 +72,7 @@ struct GCCTests {
 
     @Test func sharedLibraryVariantLinksAndRuns() throws {
         let program = SyntheticC.generate(ProgramSpec())
-        let dir = try TempDir("shared")
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory("shared")
         try program.write(to: dir.path)
         try writeMakefile(in: dir.path, cflags: "-O3 -fPIC -Wall -Werror -flto")
         try compileObjects(in: dir.path)

@@ -1,6 +1,7 @@
 // Pure tests of the generator and its edits (no compiler involved).
 
 import Foundation
+import LTOTestSupport
 import Testing
 
 @testable import SyntheticC
@@ -220,8 +221,7 @@ func differingPaths(_ a: GeneratedProgram, _ b: GeneratedProgram) -> [String] {
     }
 
     @Test func writeCreatesAllFiles() throws {
-        let dir = try TempDir("write")
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory("write")
         let target = dir.path + "/nested/prog"
         try base.write(to: target)
         let names = try FileManager.default.contentsOfDirectory(atPath: target).sorted()

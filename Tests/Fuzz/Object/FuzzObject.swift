@@ -6,6 +6,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LTOGCC
 import LTOObject
 
 /// Parses one input every way the daemon parses link inputs and LTRANS partitions.

@@ -7,6 +7,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LTOSystem
 import LTOWire
 
 /// Feeds one input to every decoder that reads bytes from a client.

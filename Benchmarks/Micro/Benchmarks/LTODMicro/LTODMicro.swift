@@ -3,9 +3,10 @@
 // trip from the shim to a running daemon over its Unix socket.
 import Benchmark
 import Foundation
-import LTOCache
 import LTOHash
-import LTOProcess
+import LTOLocalStorage
+import LTOStorage
+import LTOSystem
 import LTOWire
 
 /// 64 MiB of pseudo-random bytes: larger than any cache, so both hashing and copying stream from memory.
@@ -22,7 +23,7 @@ func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
 /// A cache store in a temporary directory, holding `count` small (inline) entries and one
 /// 1 MiB entry stored as a file, as LTRANS objects are.
 struct CacheFixture: Sendable {
-    let store: CacheStore
+    let store: SQLiteStore
     let keys: [CacheKey]
     let large: CacheKey
     let destination: String
@@ -31,19 +32,19 @@ struct CacheFixture: Sendable {
         let dir = NSTemporaryDirectory() + "ltod-micro-cache-\(getpid())"
         do {
             try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
-            let store = try CacheStore(directory: dir + "/cache")
+            let store = try SQLiteStore(directory: dir + "/cache")
             var keys: [CacheKey] = []
             for i in 0..<count {
                 let payload = dir + "/in/small"
                 try Data(pseudoRandomBytes(4096, seed: UInt64(i))).write(to: URL(fileURLWithPath: payload))
                 let key = CacheKey(Digest.of("entry \(i)"))
-                try store.store(key, from: payload, buildSeconds: 0.1, target: "micro")
+                try store.store(key, from: payload, info: EntryInfo(buildSeconds: 0.1, target: "micro"))
                 keys.append(key)
             }
             let largePayload = dir + "/in/large"
             try Data(pseudoRandomBytes(1 << 20, seed: 7)).write(to: URL(fileURLWithPath: largePayload))
             let large = CacheKey(Digest.of("large"))
-            try store.store(large, from: largePayload, buildSeconds: 1, target: "micro")
+            try store.store(large, from: largePayload, info: EntryInfo(buildSeconds: 1, target: "micro"))
             return CacheFixture(store: store, keys: keys, large: large, destination: dir + "/out.o")
         } catch {
             fatalError("cannot populate the cache store in \(dir): \(error)")
@@ -116,20 +117,20 @@ func hashing() {
 func cacheLookups() {
     let count = 2000
     let config = Benchmark.Configuration(metrics: [.wallClock, .throughput], scalingFactor: .kilo, maxDuration: .seconds(5))
-    Benchmark("CacheStore.contains, \(count) entries", configuration: config) { benchmark in
+    Benchmark("SQLiteStore.contains, \(count) entries", configuration: config) { benchmark in
         let fixture = cache
         for i in benchmark.scaledIterations { blackHole(fixture.store.contains(fixture.keys[i % fixture.keys.count])) }
     }
-    Benchmark("CacheStore.contains, absent key", configuration: config) { benchmark in
+    Benchmark("SQLiteStore.contains, absent key", configuration: config) { benchmark in
         let fixture = cache
         for i in benchmark.scaledIterations { blackHole(fixture.store.contains(CacheKey(Digest(high: 1, low: UInt64(i))))) }
     }
     let single = Benchmark.Configuration(metrics: [.wallClock, .throughput], maxDuration: .seconds(5))
-    Benchmark("CacheStore.retrieve, 4 KiB inline entry", configuration: single) { benchmark in
+    Benchmark("SQLiteStore.retrieve, 4 KiB inline entry", configuration: single) { benchmark in
         let fixture = cache
         blackHole(try fixture.store.retrieve(fixture.keys[benchmark.currentIteration % fixture.keys.count], to: fixture.destination))
     }
-    Benchmark("CacheStore.retrieve, 1 MiB file entry", configuration: single) { benchmark in
+    Benchmark("SQLiteStore.retrieve, 1 MiB file entry", configuration: single) { benchmark in
         let fixture = cache
         blackHole(try fixture.store.retrieve(fixture.large, to: fixture.destination))
     }

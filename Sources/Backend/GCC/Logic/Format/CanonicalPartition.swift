@@ -1,0 +1,174 @@
+// LTOGCC: the canonical digest of a WPA partition, which forgives GCC's symbol
+// renumbering. WPA numbers every symbol of the program (`order`) in input order, so
+// adding one function to an early file renumbers every symbol of the files after it,
+// and with them their partitions' function-body section names and symbol tables.
+// LTRANS uses orders only to compare them, so a partition whose orders are all
+// replaced by their rank among the partition's orders (in section names and in every
+// stream field that holds one, everything else kept byte for byte) compiles the same.
+// `ltod`'s audit mode checks that claim on real links.
+import LTOObject
+
+extension LTOVersion {
+    /// The versions whose symbol-table streams ltod was checked against: GCC 12's.
+    public static let verifiedForCanonicalKeys: Set<LTOVersion> = [LTOVersion(major: 12, minor: 0)]
+}
+
+/// Why a partition was keyed by its bytes rather than canonically.
+public enum CanonicalizationFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Not a partition in the shape `normalizedPartitionDigest` accepts.
+    case unusualFile
+    case noVersionSection
+    case unverifiedVersion(LTOVersion)
+    case noSymbolTable
+    case symbolTable(String)
+    case toplevelAsm(String)
+    /// A function-body section names an order that no symbol of the partition has.
+    case bodyWithoutSymbol(String)
+
+    public var description: String {
+        switch self {
+        case .unusualFile: return "not a partition file as GCC writes them"
+        case .noVersionSection: return "no .gnu.lto_.lto section"
+        case .unverifiedVersion(let v): return "LTO bytecode version \(v) is not one ltod has verified"
+        case .noSymbolTable: return "no .gnu.lto_.symbol_nodes section"
+        case .symbolTable(let why): return why
+        case .toplevelAsm(let why): return why
+        case .bodyWithoutSymbol(let name): return "section \(name) names an order no symbol has"
+        }
+    }
+}
+
+/// A partition reduced to its canonical digest, with the numbering that was abstracted away.
+public struct CanonicalPartition: Sendable {
+    public let digest: PartitionDigest
+    public let version: LTOVersion
+    /// Every order number in the partition (symbols and top-level asm), ascending:
+    /// canonically, `orders[i]` is written as `i`.
+    public let orders: [Int]
+    /// Function bodies and variable initializers carried, by assembler name, with their orders.
+    public let bodies: [(symbol: String, order: Int)]
+}
+
+/// Computes the canonical digest of a WPA partition file (see the file header), or why not.
+public func canonicalPartition(of bytes: UnsafeRawBufferPointer) -> Result<CanonicalPartition, CanonicalizationFailure> {
+    guard let elf = try? ELFFile(bytes: bytes, path: "<partition>"),
+          let normalizer = PartitionNormalizer(elf: elf, reader: ByteReader(bytes))
+    else { return .failure(.unusualFile) }
+    do {
+        let rewrite = try CanonicalRewrite(normalizer)
+        guard let digest = normalizer.digest(rewrite: rewrite) else { return .failure(.unusualFile) }
+        return .success(CanonicalPartition(digest: digest, version: rewrite.version, orders: rewrite.orders, bodies: rewrite.bodies))
+    } catch {
+        return .failure(error)
+    }
+}
+
+public func canonicalPartition(of bytes: [UInt8]) -> Result<CanonicalPartition, CanonicalizationFailure> {
+    bytes.withUnsafeBytes { canonicalPartition(of: $0) }
+}
+
+/// What the canonical digest hashes differently from the normalized one.
+struct CanonicalRewrite {
+    static let versionName = Array(".gnu.lto_.lto".utf8)
+    static let symbolTableName = Array(".gnu.lto_.symbol_nodes".utf8)
+    static let asmName = Array(".gnu.lto_.asm".utf8)
+
+    let version: LTOVersion
+    let orders: [Int]
+    let bodies: [(symbol: String, order: Int)]
+    /// Per section index: contents with every order replaced by its rank.
+    let contents: [Int: [UInt8]]
+    /// Per section index of a function body: its name with the order replaced by its rank.
+    let names: [Int: [UInt8]]
+
+    init(_ n: PartitionNormalizer) throws(CanonicalizationFailure) {
+        version = try Self.version(n)
+        guard let table = n.section(named: Self.symbolTableName) else { throw .noSymbolTable }
+        let symbols = try Self.symbolTable(table.contents)
+        var fields = [table.index: symbols]
+        if let asm = n.section(named: Self.asmName) {
+            do throws(SymbolStreamError) {
+                let found = try ToplevelAsmStream(section: asm.contents).orders()
+                fields[asm.index] = found.fields.map { OrderField(range: ($0.range.lowerBound + 8)..<($0.range.upperBound + 8), value: $0.value) }
+            } catch { throw .toplevelAsm(error.description) }
+        }
+        let all = fields.values.flatMap { $0.map(\.value) }
+        guard Set(all).count == all.count else { throw .symbolTable("an order appears twice") }
+        orders = all.sorted()
+        let rank = Dictionary(uniqueKeysWithValues: orders.enumerated().map { ($1, $0) })
+        (names, bodies) = try Self.renameBodies(n, rank: rank)
+        var contents: [Int: [UInt8]] = [:]
+        for (index, list) in fields {
+            contents[index] = Self.replacing(list, in: n.contents(of: index), rank: rank)
+        }
+        self.contents = contents
+    }
+
+    private static func version(_ n: PartitionNormalizer) throws(CanonicalizationFailure) -> LTOVersion {
+        guard let section = n.section(named: versionName),
+              let header = try? LTOSectionHeader(section.contents, path: "<partition>")
+        else { throw .noVersionSection }
+        guard LTOVersion.verifiedForCanonicalKeys.contains(header.version) else { throw .unverifiedVersion(header.version) }
+        return header.version
+    }
+
+    /// The order fields of `.gnu.lto_.symbol_nodes`, offsets counted from the section start.
+    private static func symbolTable(_ section: UnsafeRawBufferPointer) throws(CanonicalizationFailure) -> [OrderField] {
+        let reader = ByteReader(section)
+        guard let size = reader.u32(0).map({ Int(Int32(bitPattern: $0)) }), size >= 0, 4 + size == section.count,
+              let stream = reader.slice(4, size)
+        else { throw .symbolTable("symbol table header does not match its size") }
+        do throws(SymbolStreamError) {
+            return try SymbolTableStream(bytes: stream).records().compactMap(\.order).map {
+                OrderField(range: ($0.range.lowerBound + 4)..<($0.range.upperBound + 4), value: $0.value)
+            }
+        } catch { throw .symbolTable(error.description) }
+    }
+
+    /// Function-body section names with the order replaced by its rank.
+    private static func renameBodies(_ n: PartitionNormalizer, rank: [Int: Int]) throws(CanonicalizationFailure)
+        -> ([Int: [UInt8]], [(symbol: String, order: Int)]) {
+        var names: [Int: [UInt8]] = [:]
+        var bodies: [(symbol: String, order: Int)] = []
+        for section in n.elf.sections {
+            guard case .functionBody(let symbol, let order)? = LTOSectionName(section.name)?.kind else { continue }
+            guard let r = rank[order] else { throw .bodyWithoutSymbol(section.name) }
+            names[section.index] = Array((LTOSectionName.prefix + symbol + "." + String(r)).utf8)
+            bodies.append((symbol, order))
+        }
+        return (names, bodies)
+    }
+
+    /// `contents` with each field re-encoded as the signed LEB128 of its rank, and the main
+    /// stream's size (the first field of both sections' headers) updated to match.
+    private static func replacing(_ fields: [OrderField], in contents: UnsafeRawBufferPointer, rank: [Int: Int]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(contents.count)
+        var copied = 0
+        for field in fields.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+            out += contents[copied..<field.range.lowerBound]
+            out += signedLEB128(Int64(rank[field.value]!))
+            copied = field.range.upperBound
+        }
+        out += contents[copied...]
+        let mainSize = Int32(ByteReader(contents).u32(0).map { Int32(bitPattern: $0) } ?? 0) + Int32(out.count - contents.count)
+        withUnsafeBytes(of: mainSize.littleEndian) { out.replaceSubrange(0..<4, with: $0) }
+        return out
+    }
+}
+
+/// streamer_write_hwi_stream's encoding.
+func signedLEB128(_ value: Int64) -> [UInt8] {
+    var out: [UInt8] = []
+    var v = value
+    while true {
+        let byte = UInt8(truncatingIfNeeded: v & 0x7f)
+        v >>= 6
+        if v == 0 || v == -1 {
+            out.append(byte)
+            return out
+        }
+        v >>= 1
+        out.append(byte | 0x80)
+    }
+}

@@ -1,0 +1,131 @@
+// LTODaemon: `ltoc stats`: the counters and gauges as a table, JSON or the Prometheus text
+// format, all generated from the `Statistic` and `Gauge` lists.
+import Foundation
+import LTOConfig
+import LTOStatistics
+
+/// One reading of every counter (all-time and since start) and gauge.
+struct StatsReport: Sendable {
+    let allTime: [Statistic: Double]
+    let sinceStart: [Statistic: Double]
+    let gauges: [Gauge: Double]
+
+    /// The output format `ltoc stats` was asked for.
+    enum Format: String, CaseIterable {
+        case text, json, prometheus
+    }
+
+    /// `{"version": ..., "cache": {"hits": ...}, ..., "since_start": {...}}`; counts are integers,
+    /// seconds rounded to the millisecond.
+    var json: [String: Any] {
+        var report = Self.nest(allTime.map { ($0.key.name, Self.jsonValue($0.key, $0.value)) })
+        for (gauge, value) in gauges {
+            let (group, name) = Self.split(gauge.name)
+            var inner = report[group] as? [String: Any] ?? [:]
+            inner[name] = Int(value.rounded())
+            report[group] = inner
+        }
+        report["version"] = ltodVersion
+        report["since_start"] = Self.nest(sinceStart.map { ($0.key.name, Self.jsonValue($0.key, $0.value)) })
+        return report
+    }
+
+    /// The Prometheus text exposition format: all-time counters and the current gauges.
+    var prometheus: String {
+        var out = ""
+        for statistic in Statistic.allCases {
+            out += Self.metric("ltod_" + statistic.name.replacingOccurrences(of: ".", with: "_") + "_total", "counter", statistic.help,
+                               allTime[statistic] ?? 0)
+        }
+        for gauge in Gauge.allCases {
+            out += Self.metric("ltod_" + gauge.name.replacingOccurrences(of: ".", with: "_"), "gauge", gauge.help, gauges[gauge] ?? 0)
+        }
+        return out
+    }
+
+    /// The table: one row per counter (since start, all time) and gauge (now), by group.
+    var table: String {
+        var rows: [(label: String, since: String, all: String)] = [("ltod \(ltodVersion)", "since start", "all time")]
+        var group = ""
+        for row in Self.layout {
+            if row.group != group {
+                group = row.group
+                rows.append((Self.title(group), "", ""))
+            }
+            rows.append(("  " + row.label, row.since(self), row.all(self)))
+        }
+        let widths = (rows.map(\.label.count).max()!, rows.map(\.since.count).max()!, rows.map(\.all.count).max()!)
+        return rows.map { r in
+            r.since.isEmpty && r.all.isEmpty ? r.label + "\n"
+                : r.label.padded(to: widths.0 + 2) + r.since.leftPadded(to: widths.1) + "  " + r.all.leftPadded(to: widths.2) + "\n"
+        }.joined()
+    }
+
+    /// A row of the table.
+    private struct Row: Sendable {
+        let group: String
+        let label: String
+        let since: @Sendable (StatsReport) -> String
+        let all: @Sendable (StatsReport) -> String
+    }
+
+    /// The table's rows: every gauge and counter in its group, with the hit rate after the misses.
+    private static let layout: [Row] = {
+        var rows: [Row] = []
+        for group in ["cache", "wpa", "ltrans", "sessions", "scheduler", "inputs"] {
+            for gauge in Gauge.allCases where gauge.group == group {
+                rows.append(Row(group: group, label: gauge.label, since: { _ in "" }, all: { $0.format(gauge) }))
+            }
+            for statistic in Statistic.allCases where statistic.group == group {
+                rows.append(Row(group: group, label: statistic.label, since: { $0.format(statistic, $0.sinceStart) },
+                                all: { $0.format(statistic, $0.allTime) }))
+                if statistic == .cacheMisses {
+                    rows.append(Row(group: group, label: "hit rate", since: { hitRate($0.sinceStart) }, all: { hitRate($0.allTime) }))
+                }
+            }
+        }
+        return rows
+    }()
+
+    private func format(_ statistic: Statistic, _ values: [Statistic: Double]) -> String {
+        let v = values[statistic] ?? 0
+        return statistic.isSeconds ? decimal(v, places: 1) + " s" : String(Int(v.rounded()))
+    }
+
+    private func format(_ gauge: Gauge) -> String {
+        let v = gauges[gauge] ?? 0
+        return gauge.isBytes ? ByteSize.format(UInt64(max(0, v))) : String(Int(v.rounded()))
+    }
+
+    private static func hitRate(_ values: [Statistic: Double]) -> String {
+        let hits = values[.cacheHits] ?? 0, misses = values[.cacheMisses] ?? 0
+        return hits + misses > 0 ? decimal(100 * hits / (hits + misses), places: 1) + " %" : "-"
+    }
+
+    private static func title(_ group: String) -> String {
+        ["cache": "Cache", "wpa": "WPA", "ltrans": "LTRANS", "sessions": "Sessions", "scheduler": "Scheduler", "inputs": "Inputs"][group] ?? group
+    }
+
+    private static func jsonValue(_ statistic: Statistic, _ value: Double) -> Any {
+        statistic.isSeconds ? (value * 1000).rounded() / 1000 : Int(value.rounded())
+    }
+
+    private static func split(_ name: String) -> (String, String) {
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        return (parts[0], parts[1])
+    }
+
+    private static func nest(_ flat: [(String, Any)]) -> [String: Any] {
+        var out: [String: [String: Any]] = [:]
+        for (name, value) in flat {
+            let (group, key) = split(name)
+            out[group, default: [:]][key] = value
+        }
+        return out
+    }
+
+    private static func metric(_ name: String, _ type: String, _ help: String, _ v: Double) -> String {
+        let number = v == v.rounded() ? String(Int(v)) : String(v)
+        return "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(number)\n"
+    }
+}

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LTOConfig
+import LTOGCC
+import LTOSystem
+import LTOWire
+
+/// Wrapper mode: ltoc runs as GCC's lto-wrapper for one link. It opens a session with
+/// the daemon, then runs GCC's real lto-wrapper with COLLECT_GCC pointing back at
+/// ltoc, so that every WPA and LTRANS command reaches the daemon. If the daemon
+/// cannot be reached, the real lto-wrapper runs as if ltod were not there.
+enum Wrapper {
+    static func run(_ argv: [String]) -> Never {
+        guard let collectGCC = lookup("COLLECT_GCC"), !collectGCC.isEmpty else {
+            fail("COLLECT_GCC is not set: lto-wrapper is run by gcc during a -flto link, not by hand")
+        }
+        let real = realLTOWrapper(driver: collectGCC)
+        guard invocationIsText() else { execRaw(real, argv0: real) }
+        let env = currentEnvironment()
+        let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: env)
+        let socket: FrameSocket
+        let reply: Reply
+        do {
+            socket = try connectToDaemon(autostart: true)
+            reply = try socket.request(.openSession(invocation))
+        } catch {
+            fallBack(real: real, argv: argv, reason: "\(error)")
+        }
+        if case .passThrough = reply { runUnchanged(argv) }
+        guard case .session(let id, let partitionOption) = reply else {
+            fallBack(real: real, argv: argv, reason: failureText(reply))
+        }
+        var childEnv = setting("COLLECT_GCC", to: executablePath(), in: env)
+        childEnv = setting(ShimEnvironment.driver, to: collectGCC, in: childEnv)
+        childEnv = setting(ShimEnvironment.session, to: id, in: childEnv)
+        if !partitionOption.isEmpty {
+            let options = CollectOptions.appending(partitionOption, to: lookup("COLLECT_GCC_OPTIONS") ?? "")
+            childEnv = setting("COLLECT_GCC_OPTIONS", to: options, in: childEnv)
+        }
+        let status: ExitStatus
+        do {
+            let pid = try spawn(Command(executable: real, argv: [real] + argv.dropFirst(), environment: childEnv))
+            status = isatty(2) == 1 ? Progress.waitShowing(pid, socket: socket, session: id) : wait(for: pid)
+        } catch {
+            fail("\(error)")
+        }
+        switch try? socket.request(.closeSession(id: id, exitStatus: status.code)) {
+        case nil: printError("ltod went away during this link; it finished without the cache")
+        case .output(_, _, let warning)? where !warning.isEmpty: printError(String(decoding: warning, as: UTF8.self))
+        default: break
+        }
+        exit(status.code)
+    }
+
+    /// Runs GCC's own lto-wrapper with ltod out of the way.
+    static func runUnchanged(_ argv: [String]) -> Never {
+        guard let collectGCC = lookup(ShimEnvironment.driver) ?? lookup("COLLECT_GCC") else {
+            fail("COLLECT_GCC is not set: lto-wrapper is run by gcc during a -flto link, not by hand")
+        }
+        let real = realLTOWrapper(driver: collectGCC)
+        for name in ShimEnvironment.all { unsetenv(name) }
+        setenv("COLLECT_GCC", collectGCC, 1)
+        execRaw(real, argv0: real)
+    }
+
+    /// Runs GCC's own lto-wrapper unchanged (or refuses, with LTOD_STRICT=1).
+    static func fallBack(real: String, argv: [String], reason: String) -> Never {
+        if ConfigScan.strict { fail("ltod is not available (\(reason)) and strict mode is on (LTOD_STRICT or strict in config.toml)") }
+        printError("ltod is not available (\(reason)); linking without the cache")
+        recordFallback(reason)
+        execRaw(real, argv0: real)
+    }
+
+    /// Appends one line to the fallback log beside the socket, if its directory exists;
+    /// the daemon counts the lines into `sessions.fallbacks` when it next runs.
+    static func recordFallback(_ reason: String) {
+        let fd = open(Places.current.fallbackLog, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        writeAll(fd, Array("\(time(nil)) \(reason)\n".utf8))
+        close(fd)
+    }
+
+    /// GCC's real lto-wrapper for this driver (`$COLLECT_GCC -print-prog-name=lto-wrapper`),
+    /// asked without COMPILER_PATH, which holds ltod's own directory during this link.
+    static func realLTOWrapper(driver: String) -> String {
+        let env = currentEnvironment().filter { !$0.hasPrefix("COMPILER_PATH=") }
+        var cmd = Command(executable: driver, argv: [driver, "-print-prog-name=lto-wrapper"], environment: env)
+        cmd.stdin = .null
+        let answer: String
+        do {
+            let (status, out) = try capture(cmd)
+            guard status.succeeded else { fail("\(driver) -print-prog-name=lto-wrapper failed") }
+            answer = String(decoding: out, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        } catch {
+            fail("cannot ask \(driver) for its lto-wrapper: \(error)")
+        }
+        guard answer.hasPrefix("/"), access(answer, X_OK) == 0 else {
+            fail("\(driver) has no lto-wrapper (it answered '\(answer)'); is it a GCC with LTO support?")
+        }
+        guard realPath(answer) != executablePath() else {
+            fail("\(driver) names ltod's own lto-wrapper as its lto-wrapper; remove ltod's directory from GCC_EXEC_PREFIX")
+        }
+        return answer
+    }
+}

@@ -1,0 +1,419 @@
+// LTOLocalStorage owns the local cache tier: a content-addressed store of build outputs in
+// one directory, shared safely by several threads and several ltod processes, and the
+// persistent counters kept in its index.
+//
+// Layout of the cache directory (0700):
+//   index.sqlite                 SQLite index (WAL): one row per entry, plus persistent counters
+//   index.sqlite.lock            flock taken while (re)opening the index
+//   index.sqlite.corrupt-<time>  a damaged index moved aside (see `IndexConnection`)
+//   objects/ab/<key hex>         payloads above the inline threshold, sharded by the key's
+//                                first two hex digits
+//   objects/ab/.tmp-<pid>-<n>    writes in progress, or left by a killed process
+//
+// Invariants: a payload file is fully written, fsynced and renamed into place inside the
+// write transaction that inserts its row, and deleted inside the transaction that deletes
+// it, so processes never see a committed row for a half-written file. Every read verifies
+// the payload's XXH3-128; a bad or missing payload is deleted, counted and reported as a miss.
+import Glibc
+import LTOHash
+import LTOStatistics
+import LTOStorage
+import LTOSystem
+import Synchronization
+
+/// Size limits of a cache store.
+public struct CacheLimits: Sendable {
+    /// Total payload bytes above which least-recently-used entries are evicted.
+    public var maxBytes: UInt64
+    /// Payloads of at most this many bytes are kept inside the index instead of in a file.
+    public var inlineThreshold: Int
+
+    public init(maxBytes: UInt64 = 5 << 30, inlineThreshold: Int = 64 << 10) {
+        self.maxBytes = maxBytes
+        self.inlineThreshold = inlineThreshold
+    }
+}
+
+/// A content-addressed cache of build outputs in one directory; see the module header.
+/// Thread-safe, and safe to share with other processes using the same directory.
+public final class SQLiteStore: LocalStorage, CounterStore {
+    public let directory: String
+    private let limits: CacheLimits
+    private let objects: String
+    private let indexPath: String
+    private let index: Mutex<IndexConnection>
+
+    /// Opens (creating if needed) the cache in `directory`. Removes temporary files left by
+    /// dead processes, and replaces an index that is not a usable database (see `IndexConnection`).
+    public init(directory: String, limits: CacheLimits = .init()) throws(CacheError) {
+        self.directory = directory
+        self.limits = limits
+        objects = directory + "/objects"
+        do { try makeDirectories(objects) } catch { throw directoryFailure(objects, error) }
+        removeStaleTemporaryFiles(in: objects)
+        indexPath = directory + "/index.sqlite"
+        index = Mutex(try IndexConnection(path: indexPath))
+    }
+
+    /// Places a copy of the payload for `key` at `destination`, replacing any file there with a
+    /// new file of mode 0644 (a reflink where possible, never a hardlink). The payload's hash is
+    /// verified first; a missing or damaged payload removes the entry, counts "cache.corrupt"
+    /// and returns nil like any other miss. A hit updates the entry's last use and hit count.
+    public func retrieve(_ key: CacheKey, to destination: String) throws(CacheError) -> CacheHit? {
+        try withRecovery { () throws(CacheError) -> CacheHit? in
+            let hex = key.description
+            guard let entry = try withIndex({ db throws(CacheError) in try db.entry(hex) }) else { return nil }
+            guard try place(entry, hex, at: destination) else {
+                try discardCorrupt(entry, hex)
+                return nil
+            }
+            let hits = try withIndex { db throws(CacheError) in try db.recordHit(hex, at: currentTime()) }
+            return CacheHit(size: entry.size, info: EntryInfo(buildSeconds: entry.buildSeconds, target: entry.target),
+                            hits: hits ?? entry.hits + 1, tier: .local)
+        }
+    }
+
+    /// Stores a copy of the file at `source` under `key`: inside the index up to the inline
+    /// threshold, else as a payload file (temp file, fsync, rename, directory fsync).
+    /// Storing a key that is already present does nothing. Afterwards evicts least recently
+    /// used entries while the cache exceeds its limit, counting "cache.evictions".
+    /// A full disk raises `.diskFull`, with nothing stored and no temporary file left.
+    public func store(_ key: CacheKey, from source: String, info: EntryInfo) throws(CacheError) {
+        try withRecovery { () throws(CacheError) in
+            guard try !withIndex({ db throws(CacheError) in try db.hasEntry(key.description) }) else { return }
+            let file: MappedFile
+            do throws(Errno) { file = try MappedFile(path: source, followSymlinks: true) } catch {
+                throw .cannotReadSource(path: source, errno: error.code)
+            }
+            try insert(key, file.bytes, info: info) { fd throws(Errno) in try file.copy(to: fd) }
+        }
+    }
+
+    /// Stores `payload` under `key` (a remote hit written back); as `store(_:from:info:)`.
+    public func store(_ key: CacheKey, payload: [UInt8], info: EntryInfo) throws(CacheError) {
+        try withRecovery { () throws(CacheError) in
+            guard try !withIndex({ db throws(CacheError) in try db.hasEntry(key.description) }) else { return }
+            let failure: CacheError? = payload.withUnsafeBytes { bytes in
+                do throws(CacheError) {
+                    try insert(key, bytes, info: info) { fd throws(Errno) in try writeAll(bytes, to: fd) }
+                } catch { return error }
+                return nil
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// The verified payload and info of `key`, without counting a hit.
+    public func load(_ key: CacheKey) throws(CacheError) -> (payload: [UInt8], info: EntryInfo)? {
+        let hex = key.description
+        guard let entry = try reading({ db throws(CacheError) in try db.entry(hex) }) else { return nil }
+        let info = EntryInfo(buildSeconds: entry.buildSeconds, target: entry.target)
+        if let bytes = entry.inline {
+            return UInt64(bytes.count) == entry.size && Digest.of(bytes).description == entry.payloadHash ? (bytes, info) : nil
+        }
+        guard isRealDirectory(shardPath(hex)), let file = try? MappedFile(path: payloadPath(hex), followSymlinks: false),
+              UInt64(file.bytes.count) == entry.size, Digest.of(file.bytes).description == entry.payloadHash
+        else { return nil }
+        return (Array(file.bytes), info)
+    }
+
+    /// Inserts the row for `bytes`, inline or through a payload file written by `fill`.
+    private func insert(_ key: CacheKey, _ bytes: UnsafeRawBufferPointer, info: EntryInfo,
+                        fill: (Int32) throws(Errno) -> Void) throws(CacheError) {
+        let hex = key.description
+        let row = NewRow(key: hex, size: UInt64(bytes.count), payloadHash: Digest.of(bytes).description,
+                         buildSeconds: info.buildSeconds, target: info.target)
+        if bytes.count <= limits.inlineThreshold {
+            try commit(row, inline: bytes, payload: nil)
+        } else {
+            let temporary = try writeTemporary(for: hex, fill)
+            defer { removeFile(temporary) }
+            try commit(row, inline: nil, payload: temporary)
+        }
+    }
+
+    /// Removes the entry for `key` and its payload; false when there was none.
+    @discardableResult
+    public func remove(_ key: CacheKey) throws(CacheError) -> Bool {
+        let hex = key.description
+        return try writing { db throws(CacheError) -> Bool in
+            guard let entry = try db.entry(hex) else { return false }
+            try db.deleteEntry(hex)
+            if entry.inline == nil { removeFile(payloadPath(hex)) }
+            return true
+        }
+    }
+
+    /// The payload of a small entry stored inline in the index, verified, without counting a
+    /// hit: for metadata kept beside other entries. nil when absent, stored as a file, or damaged.
+    public func smallPayload(_ key: CacheKey) -> [UInt8]? {
+        let hex = key.description
+        guard let entry = try? reading({ db throws(CacheError) in try db.entry(hex) }), let bytes = entry.inline,
+              UInt64(bytes.count) == entry.size, Digest.of(bytes).description == entry.payloadHash
+        else { return nil }
+        return bytes
+    }
+
+    /// Whether an entry for `key` is indexed (its payload is verified only by `retrieve`);
+    /// false also when the index cannot be read.
+    public func contains(_ key: CacheKey) -> Bool {
+        let hex = key.description
+        return (try? reading { db throws(CacheError) in try db.hasEntry(hex) }) ?? false
+    }
+
+    /// Entries and payload bytes, and the bytes on disk: the index with its write-ahead log,
+    /// and the payload files.
+    public func summary() throws(CacheError) -> CacheSummary {
+        let totals = try reading { db throws(CacheError) in try db.totals() }
+        let indexFiles = ["", "-wal", "-shm"].reduce(UInt64(0)) { sum, suffix in
+            sum + UInt64(FileIdentity(path: indexPath + suffix)?.size ?? 0)
+        }
+        return CacheSummary(entries: totals.entries, bytes: totals.bytes, diskBytes: indexFiles + totals.fileBytes,
+                            limitBytes: limits.maxBytes)
+    }
+
+    /// Removes entries not used for `seconds`, then least recently used entries until at
+    /// most `maxBytes` remain. Counts "cache.evictions".
+    public func evict(maxBytes: UInt64?, olderThan seconds: Double?) throws(CacheError) -> EvictionResult {
+        try writing { db throws(CacheError) in try evict(in: db, maxBytes: maxBytes, olderThan: seconds) }
+    }
+
+    /// Removes every entry, and any payload file without an entry (left by a killed process).
+    public func clear() throws(CacheError) -> EvictionResult {
+        try writing { db throws(CacheError) in
+            let result = try remove(db.allVictims(), from: db)
+            for shard in shardDirectories(in: objects) {
+                for name in directoryEntries("\(objects)/\(shard)") where !name.hasPrefix(temporaryPrefix) {
+                    removeFile("\(objects)/\(shard)/\(name)")
+                }
+            }
+            return result
+        }
+    }
+
+    /// Adds to the persistent counters, creating them at zero.
+    public func addCounters(_ deltas: [Statistic: Double]) throws(CacheError) {
+        try writing { db throws(CacheError) in try db.addCounters(deltas) }
+    }
+
+    /// All persistent counters; they survive restarts. Names this ltod does not know are left out.
+    public func counters() throws(CacheError) -> [Statistic: Double] {
+        try reading { db throws(CacheError) in try db.counters() }
+    }
+
+    public func resetCounters() throws(CacheError) {
+        try writing { db throws(CacheError) in try db.resetCounters() }
+    }
+
+    /// Every indexed key (for tests and diagnostics).
+    func allKeys() throws(CacheError) -> [CacheKey] {
+        let keys = try reading { db throws(CacheError) in try db.allKeys() }
+        return keys.compactMap { Digest(hex: $0).map(CacheKey.init) }
+    }
+
+    /// Where the payload file of `hex` lives.
+    func payloadPath(_ hex: String) -> String {
+        "\(shardPath(hex))/\(hex)"
+    }
+
+    private func shardPath(_ hex: String) -> String {
+        "\(objects)/\(hex.prefix(2))"
+    }
+
+    /// Deletes the payload file of `hex`, unless its shard is not a real directory: nothing is
+    /// ever deleted through a symlink planted in the cache.
+    private func removePayload(_ hex: String) {
+        if isRealDirectory(shardPath(hex)) { removeFile(payloadPath(hex)) }
+    }
+
+    // MARK: - Index access
+
+    /// Runs `body` with the index under the mutex.
+    private func withIndex<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
+        try index.withLock { (connection) throws(CacheError) -> T in try body(connection.current()) }
+    }
+
+    /// Runs `operation`; if the index turns out corrupt, replaces it and runs `operation` once more.
+    private func withRecovery<T>(_ operation: () throws(CacheError) -> T) throws(CacheError) -> T {
+        do {
+            return try operation()
+        } catch where error.isCorruptIndex {
+            try index.withLock { (connection) throws(CacheError) in try connection.recover() }
+            return try operation()
+        }
+    }
+
+    /// Runs `body` on the index, with corruption recovery.
+    private func reading<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
+        try withRecovery { () throws(CacheError) -> T in try withIndex(body) }
+    }
+
+    /// Runs `body` in a write transaction, with corruption recovery.
+    private func writing<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
+        try withRecovery { () throws(CacheError) -> T in try transaction(body) }
+    }
+
+    /// Runs `body` in a write transaction; for steps of an operation that recovers as a whole.
+    private func transaction<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
+        try withIndex { db throws(CacheError) -> T in try db.writeTransaction { () throws(CacheError) -> T in try body(db) } }
+    }
+
+    // MARK: - Retrieving
+
+    /// Verifies the payload of `entry` and copies it to `destination`; false if the payload is
+    /// missing, not a regular file (e.g. a planted symlink) or fails its hash.
+    private func place(_ entry: IndexEntry, _ hex: String, at destination: String) throws(CacheError) -> Bool {
+        if let bytes = entry.inline {
+            guard UInt64(bytes.count) == entry.size, Digest.of(bytes).description == entry.payloadHash else { return false }
+            try writeDestination(destination) { fd throws(Errno) in try writeAll(bytes, to: fd) }
+            return true
+        }
+        let path = payloadPath(hex)
+        guard isRealDirectory(shardPath(hex)) else { return false }
+        let file: MappedFile
+        do { file = try MappedFile(path: path, followSymlinks: false) } catch {
+            guard [ENOENT, ENOTDIR, ELOOP, EINVAL].contains(error.code) else {
+                throw .fileOperationFailed(operation: "read cache payload", path: path, errno: error.code)
+            }
+            return false
+        }
+        guard UInt64(file.bytes.count) == entry.size, Digest.of(file.bytes).description == entry.payloadHash else { return false }
+        try writeDestination(destination) { fd throws(Errno) in try file.copy(to: fd) }
+        return true
+    }
+
+    private func writeDestination(_ destination: String, _ fill: (Int32) throws(Errno) -> Void) throws(CacheError) {
+        guard unlink(destination) == 0 || errno == ENOENT else { throw .cannotWriteDestination(path: destination, errno: errno) }
+        do { try createFile(at: destination, mode: 0o644, fill) } catch {
+            throw .cannotWriteDestination(path: destination, errno: error.code)
+        }
+    }
+
+    /// Deletes an entry whose payload failed verification, unless another process already
+    /// removed or replaced it, and counts "cache.corrupt".
+    private func discardCorrupt(_ entry: IndexEntry, _ hex: String) throws(CacheError) {
+        try transaction { db throws(CacheError) in
+            guard try db.deleteEntry(hex, created: entry.created) else { return }
+            if entry.inline == nil { removePayload(hex) }
+            try db.addCounters([.cacheCorrupt: 1])
+        }
+    }
+
+    // MARK: - Storing
+
+    private struct NewRow {
+        let key: String
+        let size: UInt64
+        let payloadHash: String
+        let buildSeconds: Double
+        let target: String
+    }
+
+    /// Writes a new fsynced temporary file next to the payload path of `hex`.
+    private func writeTemporary(for hex: String, _ fill: (Int32) throws(Errno) -> Void) throws(CacheError) -> String {
+        let shard = shardPath(hex)
+        do { try makeDirectories(shard) } catch { throw directoryFailure(shard, error) }
+        let path = "\(shard)/\(temporaryPrefix)\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        do {
+            try createFile(at: path, mode: 0o600) { fd throws(Errno) in
+                try fill(fd)
+                try syncFile(fd)
+            }
+        } catch {
+            throw .writeFailed("write cache payload", path, error)
+        }
+        return path
+    }
+
+    /// Inserts `row` in one write transaction, first renaming the `payload` temp file into
+    /// place (and syncing its directory), then evicts down to the limit. No-op if the key
+    /// appeared meanwhile. If the transaction fails, the renamed payload file is removed again.
+    private func commit(_ row: NewRow, inline: UnsafeRawBufferPointer?, payload: String?) throws(CacheError) {
+        var placed = false
+        do {
+            try transaction { db throws(CacheError) in
+                guard try !db.hasEntry(row.key) else { return }
+                if let payload {
+                    try moveIntoPlace(payload, row.key)
+                    placed = true
+                }
+                try db.insert(key: row.key, size: row.size, payloadHash: row.payloadHash, inline: inline,
+                              now: currentTime(), buildSeconds: row.buildSeconds, target: row.target)
+                _ = try evict(in: db, maxBytes: limits.maxBytes, olderThan: nil)
+            }
+        } catch {
+            if placed { removePayload(row.key) }
+            throw error
+        }
+    }
+
+    private func moveIntoPlace(_ temporary: String, _ hex: String) throws(CacheError) {
+        let path = payloadPath(hex)
+        guard rename(temporary, path) == 0 else { throw .writeFailed("rename into place", path, Errno()) }
+        do { try syncDirectory(shardPath(hex)) } catch {
+            removeFile(path)
+            throw .writeFailed("sync the directory of", path, error)
+        }
+    }
+
+    // MARK: - Evicting
+
+    /// Runs inside a write transaction.
+    private func evict(in db: SQLiteDatabase, maxBytes: UInt64?, olderThan seconds: Double?) throws(CacheError) -> EvictionResult {
+        var removed = EvictionResult(entriesRemoved: 0, bytesFreed: 0)
+        if let seconds {
+            removed += try remove(db.victims(usedBefore: currentTime() - seconds), from: db)
+        }
+        if let maxBytes, case let total = try db.totals().bytes, total > maxBytes {
+            removed += try remove(db.leastRecentlyUsed(covering: total - maxBytes), from: db)
+        }
+        if removed.entriesRemoved > 0 { try db.addCounters([.cacheEvictions: Double(removed.entriesRemoved)]) }
+        return removed
+    }
+
+    /// Deletes the rows and payload files of `victims`. A payload file another process already
+    /// deleted is fine; one that cannot be deleted is left as an orphan for `clear` to sweep.
+    private func remove(_ victims: [Victim], from db: SQLiteDatabase) throws(CacheError) -> EvictionResult {
+        for victim in victims {
+            try db.deleteEntry(victim.key)
+            if victim.isFile { removePayload(victim.key) }
+        }
+        return EvictionResult(entriesRemoved: victims.count, bytesFreed: victims.reduce(0) { $0 + $1.size })
+    }
+}
+
+private let temporaryPrefix = ".tmp-"
+
+/// The shard directories under `objects`; a symlink there is skipped, never followed.
+private func shardDirectories(in objects: String) -> [String] {
+    directoryEntries(objects).filter { isRealDirectory("\(objects)/\($0)") }
+}
+
+/// The store's error for a cache directory that could not be created or used.
+private func directoryFailure(_ path: String, _ error: Errno) -> CacheError {
+    error.code == ELOOP ? .symlinkRefused(path: path) : .cannotCreateDirectory(path: path, errno: error.code)
+}
+
+/// Removes temporary files of processes that no longer exist, and any older than an hour.
+private func removeStaleTemporaryFiles(in objects: String) {
+    let now = currentTime()
+    for shard in shardDirectories(in: objects) {
+        for name in directoryEntries("\(objects)/\(shard)") where name.hasPrefix(temporaryPrefix) {
+            let path = "\(objects)/\(shard)/\(name)"
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            let ageSeconds = now - Double(info.st_mtim.tv_sec)
+            if ageSeconds > 3600 || !processExists(temporaryOwner(name)) { removeFile(path) }
+        }
+    }
+}
+
+/// The pid in a `.tmp-<pid>-<random>` name.
+private func temporaryOwner(_ name: String) -> pid_t? {
+    pid_t(name.dropFirst(temporaryPrefix.count).prefix { $0 != "-" })
+}
+
+private func processExists(_ pid: pid_t?) -> Bool {
+    guard let pid, pid > 0 else { return false }
+    return kill(pid, 0) == 0 || errno != ESRCH
+}

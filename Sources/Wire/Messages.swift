@@ -1,0 +1,184 @@
+import LTOSystem
+
+/// Protocol constants shared by both ends.
+public enum Protocol {
+    /// Bumped on any incompatible change to the message set or encoding.
+    public static let version: UInt16 = 1
+    /// The largest frame either side accepts (argv and environment of a link, or a rendered report).
+    public static let maxFrameBytes: UInt32 = 16 << 20
+    /// The magic that opens every `hello`, so that a stray byte stream is refused at once.
+    static let magic: [UInt8] = Array("LTOD".utf8)
+    static let maxListCount = 1 << 16
+    static let maxSessionID = 64
+}
+
+/// What a client asks of the daemon. The first frame of every connection is `hello`.
+public enum Request: Equatable, Sendable {
+    case hello(version: UInt16)
+    /// A management or query command (`stats`, `explain`, `gc`, ...), answered with `output`.
+    case command(name: String, arguments: [String])
+    /// The wrapper announces a link: GCC's lto-wrapper invocation.
+    case openSession(Invocation)
+    /// The wrapper reports how the real lto-wrapper ended.
+    case closeSession(id: String, exitStatus: Int32)
+    /// A driver invocation (WPA, LTRANS or other) made by lto-wrapper within a session.
+    case compile(session: String, Invocation)
+}
+
+/// The daemon's answer to one request.
+public enum Reply: Equatable, Sendable {
+    case hello(version: UInt16, pid: Int32)
+    /// `partitionOption` is appended to COLLECT_GCC_OPTIONS by the wrapper; empty means keep the user's.
+    case session(id: String, partitionOption: String)
+    /// What the client prints and the status it exits with.
+    case output(exitStatus: Int32, stdout: [UInt8], stderr: [UInt8])
+    /// The request was refused; the message says why and what to do.
+    case failure(String)
+    /// ltod stays out of this link (e.g. offloading); the wrapper runs GCC's lto-wrapper unchanged.
+    case passThrough(reason: String)
+}
+
+private enum RequestType: UInt8 { case hello = 1, command, openSession, closeSession, compile }
+private enum ReplyType: UInt8 { case hello = 1, session, output, failure, passThrough }
+
+extension WireWriter {
+    mutating func invocation(_ i: Invocation) {
+        strings(i.argv)
+        string(i.cwd)
+        strings(i.environment)
+    }
+}
+
+extension WireReader {
+    /// An invocation, checked: argv not empty, directory absolute, bounded lists, `NAME=value` entries.
+    mutating func invocation() throws(WireError) -> Invocation {
+        let i = Invocation(argv: try strings(), cwd: try string(), environment: try strings())
+        guard !i.argv.isEmpty else { throw .invalidField("argv is empty") }
+        guard i.cwd.hasPrefix("/") else { throw .invalidField("working directory '\(i.cwd)' is not absolute") }
+        guard i.argv.count <= Protocol.maxListCount, i.environment.count <= Protocol.maxListCount else {
+            throw .invalidField("too many arguments or environment entries")
+        }
+        for entry in i.environment where !entry.contains("=") {
+            throw .invalidField("environment entry '\(entry.prefix(40))' has no '='")
+        }
+        return i
+    }
+
+    mutating func sessionID() throws(WireError) -> String {
+        let id = try string()
+        guard !id.isEmpty, id.utf8.count <= Protocol.maxSessionID else { throw .invalidField("session id '\(id.prefix(80))'") }
+        return id
+    }
+}
+
+extension Request {
+    public func encoded() -> [UInt8] {
+        var w = WireWriter()
+        switch self {
+        case .hello(let version):
+            w.u8(RequestType.hello.rawValue)
+            for b in Protocol.magic { w.u8(b) }
+            w.u32(UInt32(version))
+        case .command(let name, let arguments):
+            w.u8(RequestType.command.rawValue)
+            w.string(name)
+            w.strings(arguments)
+        case .openSession(let inv):
+            w.u8(RequestType.openSession.rawValue)
+            w.invocation(inv)
+        case .closeSession(let id, let status):
+            w.u8(RequestType.closeSession.rawValue)
+            w.string(id)
+            w.i64(Int64(status))
+        case .compile(let session, let inv):
+            w.u8(RequestType.compile.rawValue)
+            w.string(session)
+            w.invocation(inv)
+        }
+        return w.bytes
+    }
+
+    /// Decodes and validates one request frame's payload.
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> Request {
+        var r = WireReader(bytes)
+        let raw = try r.u8()
+        guard let type = RequestType(rawValue: raw) else { throw .unknownMessage(raw) }
+        let request: Request
+        switch type {
+        case .hello:
+            var magic: [UInt8] = []
+            for _ in Protocol.magic { magic.append(try r.u8()) }
+            guard magic == Protocol.magic else { throw .malformed("bad magic in hello") }
+            let v = try r.u32()
+            guard v <= UInt16.max else { throw .unsupportedVersion(UInt16.max) }
+            request = .hello(version: UInt16(v))
+        case .command:
+            request = .command(name: try r.string(), arguments: try r.strings())
+        case .openSession:
+            request = .openSession(try r.invocation())
+        case .closeSession:
+            let id = try r.sessionID()
+            let status = try r.i64()
+            guard let s = Int32(exactly: status) else { throw .invalidField("exit status \(status)") }
+            request = .closeSession(id: id, exitStatus: s)
+        case .compile:
+            request = .compile(session: try r.sessionID(), try r.invocation())
+        }
+        guard r.isAtEnd else { throw .malformed("trailing bytes after message") }
+        return request
+    }
+}
+
+extension Reply {
+    public func encoded() -> [UInt8] {
+        var w = WireWriter()
+        switch self {
+        case .hello(let version, let pid):
+            w.u8(ReplyType.hello.rawValue)
+            w.u32(UInt32(version))
+            w.i64(Int64(pid))
+        case .session(let id, let option):
+            w.u8(ReplyType.session.rawValue)
+            w.string(id)
+            w.string(option)
+        case .output(let status, let out, let err):
+            w.u8(ReplyType.output.rawValue)
+            w.i64(Int64(status))
+            w.blob(out)
+            w.blob(err)
+        case .failure(let message):
+            w.u8(ReplyType.failure.rawValue)
+            w.string(message)
+        case .passThrough(let reason):
+            w.u8(ReplyType.passThrough.rawValue)
+            w.string(reason)
+        }
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> Reply {
+        var r = WireReader(bytes)
+        let raw = try r.u8()
+        guard let type = ReplyType(rawValue: raw) else { throw .unknownMessage(raw) }
+        let reply: Reply
+        switch type {
+        case .hello:
+            let v = try r.u32()
+            let pid = try r.i64()
+            guard v <= UInt16.max, let p = Int32(exactly: pid) else { throw .malformed("hello reply fields out of range") }
+            reply = .hello(version: UInt16(v), pid: p)
+        case .session:
+            reply = .session(id: try r.sessionID(), partitionOption: try r.string())
+        case .output:
+            let status = try r.i64()
+            guard let s = Int32(exactly: status) else { throw .invalidField("exit status \(status)") }
+            reply = .output(exitStatus: s, stdout: try r.blob(), stderr: try r.blob())
+        case .failure:
+            reply = .failure(try r.string())
+        case .passThrough:
+            reply = .passThrough(reason: try r.string())
+        }
+        guard r.isAtEnd else { throw .malformed("trailing bytes after message") }
+        return reply
+    }
+}

@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LTOSystem
+
+/// A connected Unix stream socket that exchanges length-prefixed frames:
+/// a 4-byte big-endian payload length, then the payload.
+public final class FrameSocket: Sendable {
+    public let fd: Int32
+
+    public init(adopting fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
+
+    /// Connects to a daemon's socket.
+    public static func connect(to path: String) throws(WireError) -> FrameSocket {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .io("socket(): \(errnoText())") }
+        let s = FrameSocket(adopting: fd)
+        var addr = try UnixAddress(path)
+        let rc = addr.withSockaddr { Glibc.connect(fd, $0, $1) }
+        guard rc == 0 else { throw .io("cannot connect to \(path): \(errnoText())") }
+        return s
+    }
+
+    /// The uid of the process at the other end (SO_PEERCRED).
+    public func peerUID() throws(WireError) -> uid_t {
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (Glibc hides it behind _GNU_SOURCE).
+        var cred: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
+        var len = socklen_t(MemoryLayout.size(ofValue: cred))
+        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 else {
+            throw .io("getsockopt(SO_PEERCRED): \(errnoText())")
+        }
+        return cred.uid
+    }
+
+    public func send(_ payload: [UInt8]) throws(WireError) {
+        guard payload.count <= Int(Protocol.maxFrameBytes) else {
+            throw .frameTooLarge(UInt32(clamping: payload.count), limit: Protocol.maxFrameBytes)
+        }
+        let n = UInt32(payload.count)
+        var frame: [UInt8] = [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)]
+        frame.append(contentsOf: payload)
+        try writeAll(frame)
+    }
+
+    /// Reads one frame; `.closed` when the peer closed cleanly before a new frame.
+    public func receive(limit: UInt32 = Protocol.maxFrameBytes) throws(WireError) -> [UInt8] {
+        let header = try readExactly(4, atFrameStart: true)
+        let n = header.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard n <= limit else { throw .frameTooLarge(n, limit: limit) }
+        return try readExactly(Int(n), atFrameStart: false)
+    }
+
+    public func request(_ r: Request) throws(WireError) -> Reply {
+        try send(r.encoded())
+        return try Reply.decode(try receive())
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws(WireError) {
+        var sent = 0
+        while sent < bytes.count {
+            let rc = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if rc < 0 {
+                if errno == EINTR { continue }
+                throw errno == EPIPE || errno == ECONNRESET ? .closed : .io("send: \(errnoText())")
+            }
+            sent += rc
+        }
+    }
+
+    private func readExactly(_ count: Int, atFrameStart: Bool) throws(WireError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let rc = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
+            if rc < 0 {
+                if errno == EINTR { continue }
+                if errno == ECONNRESET { throw .closed }
+                throw .io("read: \(errnoText())")
+            }
+            if rc == 0 {
+                if got == 0 && atFrameStart { throw .closed }
+                throw .truncated(expected: count, got: got)
+            }
+            got += rc
+        }
+        return buffer
+    }
+}
+
+/// A `sockaddr_un` for a filesystem path, refusing paths that do not fit.
+public struct UnixAddress {
+    private var storage = sockaddr_un()
+
+    public init(_ path: String) throws(WireError) {
+        storage.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: storage.sun_path)
+        guard bytes.count < capacity else {
+            throw .invalidField("socket path is \(bytes.count) bytes, longer than the \(capacity - 1) a Unix socket allows: \(path)")
+        }
+        withUnsafeMutableBytes(of: &storage.sun_path) { dst in
+            for (i, b) in bytes.enumerated() { dst[i] = b }
+            dst[bytes.count] = 0
+        }
+    }
+
+    /// Calls `body` with the address as `bind`, `connect` and `sendto` take it.
+    public mutating func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+}

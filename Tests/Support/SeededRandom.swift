@@ -1,0 +1,23 @@
+// LTOTestSupport: deterministic randomness for mutation and stress tests.
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a small deterministic generator, so that a failing
+/// mutation test fails the same way on every run.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// `count` pseudo-random bytes, the same for the same seed.
+public func randomBytes(count: Int, seed: UInt64) -> [UInt8] {
+    var random = SeededRandom(seed: seed)
+    return (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+}
