@@ -160,7 +160,7 @@ func definedSymbols(_ object: String) throws -> String {
 }
 
 /// A partition's sections by name, with what is known to vary between identical WPA runs
-/// removed: the random suffix of `.gnu.lto_*` section names and the value of
+/// removed: the random suffix of `.gnu.lto_*` section names (in names and in `.shstrtab`) and the value of
 /// `-fltrans-output-list=` in `.gnu.lto_.opts` (section offsets follow the contents, so sections
 /// are compared, not files).
 func normalizedPartitionBytes(_ path: String) throws -> [String: Data] {
@@ -171,6 +171,9 @@ func normalizedPartitionBytes(_ path: String) throws -> [String: Data] {
     for (name, data) in sections {
         let plain = name.hasSuffix(id) ? String(name.dropLast(id.count)) : name
         var contents = data
+        if plain == ".shstrtab", let text = String(data: data, encoding: .isoLatin1) {
+            contents = text.replacingOccurrences(of: id + "\0", with: "\0").data(using: .isoLatin1) ?? data
+        }
         if plain == ".gnu.lto_.opts", var text = String(data: data, encoding: .isoLatin1),
            let r = text.range(of: "-fltrans-output-list="), let end = text[r.upperBound...].firstIndex(of: "'") {
             text.removeSubrange(r.upperBound..<end)

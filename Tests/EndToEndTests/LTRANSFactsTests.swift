@@ -118,6 +118,31 @@ extension EndToEnd {
             }
         }
 
+        /// Where names do reach LTRANS: -gsplit-dwarf names the `.dwo` after the dump base and
+        /// records that name in the object; --coverage on the link line makes LTRANS write a
+        /// `DUMPBASE.gcno` side file (the object itself does not change).
+        @Test func namesReachLTRANSUnderSplitDwarfAndCoverage() throws {
+            let s = try Scratch("facts-names-split")
+            for flags in [["-O2", "-g", "-gsplit-dwarf"], ["-O2", "--coverage"]] {
+                let link = try factsProgram.build(in: s.path + "/p", compile: flags, keep: s.path + "/k")
+                let part = try link.partition(defining: "beta")
+                let dir = s.path + "/rerun"
+                let one = try link.rerun(part, input: "p.o", output: "one.o", dumpdir: "a.", dumpbase: "a.ltrans1.ltrans", in: dir, extra: flags)
+                let two = try link.rerun(part, input: "p.o", output: "two.o", dumpdir: "b.", dumpbase: "b.ltrans1.ltrans", in: dir, extra: flags)
+                if flags.contains("-gsplit-dwarf") {
+                    #expect(!sameBytes(one, two))
+                    #expect(try sideFiles(in: dir, suffix: ".dwo").contains { $0.contains("b.ltrans1.ltrans") })
+                } else {
+                    #expect(sameBytes(one, two))
+                    #expect(try sideFiles(in: dir, suffix: ".gcno").contains { $0.contains("b.ltrans1.ltrans") })
+                }
+            }
+        }
+
+        private func sideFiles(in dir: String, suffix: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(suffix) }
+        }
+
         /// LTRANS driver arguments without the input (last) and the values of -o, -dumpdir, -dumpbase.
         private func withoutNames(_ args: [String]) -> [String] {
             var out: [String] = []
