@@ -24,6 +24,15 @@ struct FactsProject {
         return p
     }
 
+    /// A copy with `count` blank lines put after line `line` of `file` (1-based).
+    func blankLines(in file: String, after line: Int, count: Int = 2) -> FactsProject {
+        var p = self
+        var lines = files[file]!.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines.insert(contentsOf: Array(repeating: "", count: count), at: line)
+        p.files[file] = lines.joined(separator: "\n")
+        return p
+    }
+
     /// A copy with every line of `file` indented by `count` more spaces: every column moves.
     func indented(_ file: String, by count: Int = 3) -> FactsProject {
         var p = self

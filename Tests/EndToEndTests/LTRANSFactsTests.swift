@@ -310,15 +310,13 @@ extension EndToEnd {
         }
 
         /// Options under which location-only edits change LTRANS objects even at -g0: the
-        /// sanitizers (their data records file, line and column), profiling instrumentation (gcov
-        /// checksums cover lines). Compile-time -fsanitize=undefined instruments without any
+        /// sanitizers, whose data records file, line and column of statements and declarations,
+        /// computed in LTRANS. Compile-time -fsanitize=undefined instruments without any
         /// -fsanitize on the LTRANS command line: the partition itself carries the checks.
         @Test(arguments: [
             (["-O2", "-fsanitize=address"], nil as [String]?),
             (["-O2", "-fsanitize=undefined"], nil),
             (["-O2", "-fsanitize=undefined"], ["-O2", "-Wl,--no-as-needed", "-lubsan"]),
-            (["-O2", "--coverage"], nil),
-            (["-O2", "-fprofile-generate"], nil),
         ])
         func locationsReachOutputUnder(_ compile: [String], _ link: [String]?) throws {
             let s = try Scratch("facts-instr")
@@ -330,6 +328,24 @@ extension EndToEnd {
                 // Nothing on the LTRANS command line says "sanitize".
                 #expect(base.partitions.values.allSatisfy { !$0.ltransArguments.contains { $0.contains("sanitize") } })
             }
+        }
+
+        /// gcov instrumentation runs at compile time: its per-function checksum covers the
+        /// function's declaration line and file, and lands in the IR as a constant (data the key
+        /// keeps), while lines inside a body do not reach the objects. (Without -frandom-seed every
+        /// compile also stamps the objects with the time of day.)
+        @Test func profilingDataComesFromCompileTime() throws {
+            let s = try Scratch("facts-gcov")
+            let flags = ["-O2", "--coverage", "-frandom-seed=1"]
+            let base = try factsProgram.build(in: s.path + "/p", compile: flags, keep: s.path + "/base")
+            func changedOutputs(_ edited: FactsProject) throws -> [String] {
+                let link = try edited.build(in: s.path + "/p", compile: flags, keep: s.path + "/edit")
+                return try ["alpha", "beta", "gamma_", "main"].filter {
+                    !sameBytes(try base.partition(defining: $0).output, try link.partition(defining: $0).output)
+                }
+            }
+            #expect(try changedOutputs(factsProgram.shifted("a.c")) == ["alpha"])
+            #expect(try changedOutputs(factsProgram.blankLines(in: "b.c", after: 3)) == [])  // inside beta's body
         }
 
         /// The option families proposed for the whitelist: with every line and column of every
