@@ -250,6 +250,18 @@ extension EndToEnd {
             let differing = Set(before).symmetricDifference(after)
             #expect(differing.count == 2 && differing.allSatisfy { $0.contains(" U b.c.") }, "\(differing)")
             #expect(try differingSections(base.partition(defining: "gamma_").output, link.partition(defining: "gamma_").output) == [".strtab"])
+
+            // Objects compiled without -g, linked with -g: LTRANS builds every DIE itself, with
+            // DW_AT_decl_line for the partition's own functions, parameters and locals. Moving b.c
+            // changes gamma_'s partition (beta's declaration) but not its object.
+            let plain = try factsProgram.build(in: s.path + "/p", compile: ["-O2"], link: ["-O2", "-g"], keep: s.path + "/plain")
+            let plainMoved = try factsProgram.shifted("b.c").build(in: s.path + "/p", compile: ["-O2"], link: ["-O2", "-g"], keep: s.path + "/plainMoved")
+            let g1 = try plain.partition(defining: "gamma_"), g2 = try plainMoved.partition(defining: "gamma_")
+            #expect(try normalizedPartitionBytes(g1.input) != normalizedPartitionBytes(g2.input))
+            #expect(sameBytes(g1.output, g2.output))
+            #expect(!sameBytes(try plain.partition(defining: "beta").output, try plainMoved.partition(defining: "beta").output))
+            let info = try Shell.check(["objdump", "--dwarf=info", g1.output], cwd: "/").stdout
+            #expect(info.contains("DW_AT_decl_line"))
         }
 
         // MARK: where location-independence stops
