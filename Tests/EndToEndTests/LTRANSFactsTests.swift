@@ -215,6 +215,16 @@ extension EndToEnd {
                 #expect(changedPartitions >= 1, "\(name): no partition changed")
                 #expect(sameBytes(base.program, link.program), "\(name)")
             }
+            // Compiled with -g, linked with -g0: the LTRANS line says `-g ... -g0` and no location
+            // reaches the objects.
+            let g = try factsProgram.build(in: s.path + "/p", compile: ["-O2", "-g"], link: ["-O2", "-g0"], keep: s.path + "/g")
+            let gMoved = try factsProgram.everyLocationMoved().build(in: s.path + "/p", compile: ["-O2", "-g"], link: ["-O2", "-g0"],
+                                                                     keep: s.path + "/gMoved")
+            for (key, p) in g.partitions {
+                let debugArgs = p.ltransArguments.filter { $0.hasPrefix("-g") }
+                #expect(debugArgs.contains("-g") && debugArgs.last == "-g0", "\(debugArgs)")
+                #expect(sameBytes(p.output, try #require(gMoved.partitions[key]).output), "\(key)")
+            }
         }
 
         // MARK: (c) locations at -g
@@ -366,6 +376,8 @@ extension EndToEnd {
             ["-O2"], ["-O3"], ["-Os"], ["-O1"], ["-Og"], ["-Ofast"],
             ["-O2", "-march=x86-64-v3", "-mtune=native", "-fno-omit-frame-pointer", "-ffunction-sections", "-fdata-sections"],
             ["-O2", "-fno-pie", "-no-pie"], ["-O2", "-fPIC"], ["-O2", "-fstack-protector-strong", "-fcf-protection=full"],
+            ["-O", "-fpic", "-fcf-protection=branch"], ["-O2", "-fPIE", "-pie", "-fcf-protection=return", "-static-libgcc"],
+            ["-O2", "-fpie"],
             ["-O2", "-fno-inline", "-fno-strict-aliasing", "-fwrapv", "-fno-common"], ["-O2", "-g0"],
             ["-O2", "-Wall", "-Wextra"], ["-O2", "-pg"], ["-O2", "-finstrument-functions"], ["-O2", "-fstack-usage"],
             ["-O2", "-fno-semantic-interposition", "-fvisibility=hidden"],
