@@ -6,6 +6,7 @@
 // Private to the facts tests for now (the LTOObjectTests target has its own partition helper);
 // meant to move into a shared test-support target.
 import Foundation
+import LTOTestSupport
 import Testing
 
 /// The sources of a project: relative path -> text.

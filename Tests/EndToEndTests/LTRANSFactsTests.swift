@@ -3,6 +3,7 @@
 // LTRANS objects (and the linked programs) are compared byte for byte. docs/LTRANS-FACTS.md
 // explains each fact with the GCC source that backs it.
 import Foundation
+import LTOTestSupport
 import SyntheticC
 import Testing
 
@@ -94,7 +95,7 @@ extension EndToEnd {
         /// `-dumpbase` and the temporary file names, and the partitions not at all.
         @Test(arguments: ["-g0", "-g"])
         func namesDoNotReachLTRANSOutput(_ debug: String) throws {
-            let s = try Scratch("facts-names")
+            let s = try TemporaryDirectory("facts-names")
             let app = try factsProgram.build(in: s.path + "/p", compile: ["-O2", debug], output: "app", keep: s.path + "/app")
             let app2 = try factsProgram.build(in: s.path + "/p", compile: ["-O2", debug], output: "app2", keep: s.path + "/app2")
             #expect(app.partitions.count == 4)
@@ -122,7 +123,7 @@ extension EndToEnd {
         /// records that name in the object; --coverage on the link line makes LTRANS write a
         /// `DUMPBASE.gcno` side file (the object itself does not change).
         @Test func namesReachLTRANSUnderSplitDwarfAndCoverage() throws {
-            let s = try Scratch("facts-names-split")
+            let s = try TemporaryDirectory("facts-names-split")
             for flags in [["-O2", "-g", "-gsplit-dwarf"], ["-O2", "--coverage"]] {
                 let link = try factsProgram.build(in: s.path + "/p", compile: flags, keep: s.path + "/k")
                 let part = try link.partition(defining: "beta")
@@ -161,7 +162,7 @@ extension EndToEnd {
         /// directory table of .debug_line); a second checkout at another path gives other partitions
         /// (WPA streams its directory) but the same objects at -g0, and at -g with -ffile-prefix-map.
         @Test func workingDirectoryReachesOnlyDebugInfo() throws {
-            let s = try Scratch("facts-cwd")
+            let s = try TemporaryDirectory("facts-cwd")
             for debug in ["-g0", "-g"] {
                 let link = try factsProgram.build(in: s.path + "/p", compile: ["-O2", debug], keep: s.path + "/k" + debug)
                 let part = try link.partition(defining: "beta")
@@ -202,7 +203,7 @@ extension EndToEnd {
         /// across files, inlined from a header), do not reach LTRANS output at -O2 -g0, although
         /// the partitions that hold them change.
         @Test func locationsDoNotReachOutputAtG0() throws {
-            let s = try Scratch("facts-g0")
+            let s = try TemporaryDirectory("facts-g0")
             let base = try factsProgram.build(in: s.path + "/p", compile: ["-O2"], keep: s.path + "/base")
             for (name, edited) in locationOnlyEdits {
                 let link = try edited.build(in: s.path + "/p", compile: ["-O2"], keep: s.path + "/edit")
@@ -234,7 +235,7 @@ extension EndToEnd {
         /// early debug info of a file whose declarations it references changes: it names that
         /// file's DWARF unit by a symbol `FILE.HASH` whose hash covers the unit. Nothing else moves.
         @Test func locationsInDebugInfo() throws {
-            let s = try Scratch("facts-g")
+            let s = try TemporaryDirectory("facts-g")
             let base = try factsProgram.build(in: s.path + "/p", compile: ["-O2", "-g"], keep: s.path + "/base")
             func changed(_ edited: FactsProject) throws -> (outputs: Set<String>, link: FactsLink) {
                 let link = try edited.build(in: s.path + "/p", compile: ["-O2", "-g"], keep: s.path + "/edit")
@@ -281,7 +282,7 @@ extension EndToEnd {
         /// and cfgcleanup keeps forwarder blocks for distinct goto locations. The same statements
         /// written through a macro (one location) and written out (several) differ at -O0.
         @Test func optimizeZeroCodeDependsOnLocations() throws {
-            let s = try Scratch("facts-o0")
+            let s = try TemporaryDirectory("facts-o0")
             let macro = """
                 #define STEP(x) if (x > 3) goto out; else x++;
                 __attribute__((noinline)) int f(int x) {
@@ -341,7 +342,7 @@ extension EndToEnd {
             (["-O2", "-fsanitize=undefined"], ["-O2", "-Wl,--no-as-needed", "-lubsan"]),
         ])
         func locationsReachOutputUnder(_ compile: [String], _ link: [String]?) throws {
-            let s = try Scratch("facts-instr")
+            let s = try TemporaryDirectory("facts-instr")
             let base = try factsProgram.build(in: s.path + "/p", compile: compile, link: link, keep: s.path + "/base")
             let moved = try factsProgram.everyLocationMoved().build(in: s.path + "/p", compile: compile, link: link, keep: s.path + "/moved")
             let changed = base.partitions.filter { key, p in !sameBytes(p.output, moved.partitions[key]?.output ?? "") }
@@ -357,7 +358,7 @@ extension EndToEnd {
         /// keeps), while lines inside a body do not reach the objects. (Without -frandom-seed every
         /// compile also stamps the objects with the time of day.)
         @Test func profilingDataComesFromCompileTime() throws {
-            let s = try Scratch("facts-gcov")
+            let s = try TemporaryDirectory("facts-gcov")
             let flags = ["-O2", "--coverage", "-frandom-seed=1"]
             let base = try factsProgram.build(in: s.path + "/p", compile: flags, keep: s.path + "/base")
             func changedOutputs(_ edited: FactsProject) throws -> [String] {
@@ -383,7 +384,7 @@ extension EndToEnd {
             ["-O2", "-fno-semantic-interposition", "-fvisibility=hidden"],
         ])
         func whitelistedOptionsAreLocationIndependent(_ flags: [String]) throws {
-            let s = try Scratch("facts-white")
+            let s = try TemporaryDirectory("facts-white")
             let base = try factsProgram.build(in: s.path + "/p", compile: flags, keep: s.path + "/base")
             let moved = try factsProgram.everyLocationMoved().renamed("c.c", to: "c_other.c")
                 .build(in: s.path + "/p", compile: flags, keep: s.path + "/moved")
@@ -402,7 +403,7 @@ extension EndToEnd {
         /// changes the object at -g0. A key that drops locations must keep them (it does: they are
         /// not location fields of the streams).
         @Test func lineMacrosAreData() throws {
-            let s = try Scratch("facts-line")
+            let s = try TemporaryDirectory("facts-line")
             let program = FactsProject(files: [
                 "a.c": "int __attribute__((noinline)) where(void) { return __LINE__ * 7 + __builtin_LINE(); }\n",
                 "b.c": "const char *__attribute__((noinline)) file(void) { return __FILE__; }\n",
@@ -418,7 +419,7 @@ extension EndToEnd {
         /// Warnings LTRANS prints carry locations (and quote the source line read from disk):
         /// the objects are identical, what LTRANS prints is not.
         @Test func diagnosticsCarryLocations() throws {
-            let s = try Scratch("facts-diag")
+            let s = try TemporaryDirectory("facts-diag")
             let program = FactsProject(files: [
                 "a.c": "#include <string.h>\nvoid copy(char *d, const char *s) { strcpy(d, s); }\n",
                 "b.c": """
@@ -442,7 +443,7 @@ extension EndToEnd {
         /// namespace, a static initializer; every location moved: same objects at -O2, and LTRANS
         /// reruns with other names give the same object; at -g the objects change.
         @Test func cplusplusLocations() throws {
-            let s = try Scratch("facts-cxx")
+            let s = try TemporaryDirectory("facts-cxx")
             var program = FactsProject(files: [
                 "shape.h": """
                     #pragma once
@@ -510,7 +511,7 @@ extension EndToEnd {
         /// A generated program (SyntheticC), every line of every file moved: every partition
         /// changes, no LTRANS object does.
         @Test func generatedProgramLocations() throws {
-            let s = try Scratch("facts-synth")
+            let s = try TemporaryDirectory("facts-synth")
             let generated = SyntheticC.generate(ProgramSpec(files: 6, functionsPerFile: 4, seed: 3))
             let program = FactsProject(files: generated.sources)
             let base = try program.build(in: s.path + "/p", compile: ["-O2"], keep: s.path + "/base")
