@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Module map (one module per concern; see each module's header comment):
-/// - `CSQLite`, `CXXHash`: system libraries (libsqlite3, libxxhash).
+/// - `CSQLite`, `CXXHash`, `CZstd`: system libraries (libsqlite3, libxxhash, libzstd; libzstd only
+///   for tests, which inflate the compressed body sections of partitions).
 /// - `CPosix`: the GNU calls Swift's Glibc module hides (spawn chdir, pipe2, FICLONE).
 /// - `LTOHash`: XXH3-128 digests and the framed hasher behind every cache key.
 /// - `LTOWire`: the wire protocol between `ltoc` and `ltod` (frames, messages, socket I/O).
@@ -38,13 +39,14 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "LTOHash", dependencies: ["CXXHash"], swiftSettings: strict),
         .target(name: "LTOWire", swiftSettings: strict),
         .target(name: "CPosix"),
         .target(name: "LTOProcess", dependencies: ["CPosix"], swiftSettings: strict),
         .target(name: "LTOObject", dependencies: ["LTOHash"], swiftSettings: strict),
         .target(name: "LTOCache", dependencies: ["CSQLite", "LTOHash"], swiftSettings: strict),
-        .target(name: "LTOGCC", dependencies: ["LTOHash"], swiftSettings: strict),
+        .target(name: "LTOGCC", dependencies: ["LTOHash", "LTOObject"], swiftSettings: strict),
         .target(
             name: "LTODaemon",
             dependencies: [
@@ -77,7 +79,8 @@ let package = Package(
         .testTarget(name: "LTOWireTests", dependencies: ["LTOWire"], swiftSettings: strict),
         .testTarget(name: "LTOObjectTests", dependencies: ["LTOObject", "LTOHash"], swiftSettings: strict),
         .testTarget(name: "LTOCacheTests", dependencies: ["LTOCache", "LTOHash"], swiftSettings: strict),
-        .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC"], swiftSettings: strict),
+        .testTarget(
+            name: "LTOGCCTests", dependencies: ["LTOGCC", "LTOObject", "LTOHash", "CZstd", "SyntheticC"], swiftSettings: strict),
         .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon"], swiftSettings: strict),
         .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SyntheticC", "LTOWire", "LTOCache", "LTOHash"], swiftSettings: strict),
