@@ -10,12 +10,14 @@ extension StreamReader {
     /// Reads a location inside the current bit-pack; with `block`, also the "block changed"
     /// bit, the end of the bit-pack and the BLOCK tree when it changed.
     mutating func location(_ record: LocationRecord, block: Bool) throws(StreamReadError) {
+        let firstWord = bits.used == 64 ? input.position : bits.wordStart
         let kind = try take(2)
         if kind < 2 {
             emit(kind)
         } else {
             try knownLocation(record, fileChanged: kind == 3)
         }
+        locationBytes?.append(firstWord..<input.position)
         if block { try locationBlock() }
     }
 
@@ -59,6 +61,9 @@ extension StreamReader {
         }
         location.file = file
         location.sysp = try take(1) == 1
+        if locationBytes != nil {
+            for entry in [location.pwd, file] where entry >= 0 { locationBytes?.append(strings.entryBytes(entry)) }
+        }
     }
 
     private mutating func emitKnown(_ site: LocationSite) {

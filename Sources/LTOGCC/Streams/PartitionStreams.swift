@@ -37,6 +37,16 @@ public struct CanonicalStreams: Sendable {
         return h.finish()
     }
 
+    /// One line per source file, for explanations: "ltable.c: 12 declarations, 30 statements".
+    public var abstractionSummary: [String] {
+        abstractedByFile.sorted { $0.key < $1.key }.map { file, n in
+            var parts: [String] = []
+            if n.declarations > 0 { parts.append("\(n.declarations) declaration\(n.declarations == 1 ? "" : "s")") }
+            if n.statements > 0 { parts.append("\(n.statements) statement\(n.statements == 1 ? "" : "s")") }
+            return "\(file): " + parts.joined(separator: ", ")
+        }
+    }
+
     /// Abstracted locations of the whole partition per source file.
     public var abstractedByFile: [String: AbstractedLocations] {
         var total: [String: AbstractedLocations] = [:]
@@ -133,7 +143,7 @@ struct DeclarationsSection {
     /// Per symbol (assembler name) of a body or initializer: its declaration state.
     let states: [String: DeclarationState]
 
-    init(_ bytes: UnsafeRawBufferPointer, policy: LocationPolicy) throws(StreamReadError) {
+    init(_ bytes: UnsafeRawBufferPointer, policy: LocationPolicy, recordingLocations: Bool = false) throws(StreamReadError) {
         let header = try sectionHeader(bytes, fields: 4, what: "declarations")
         let (main, strings, stateSize, nodes) = (header[0], header[1], header[2], header[3])
         guard nodes == -1, stateSize >= 4, 16 + stateSize + main + strings == bytes.count
@@ -141,6 +151,7 @@ struct DeclarationsSection {
         let mainStart = 16 + stateSize
         let table = try StringTable(bytes, from: mainStart + main, to: bytes.count)
         var reader = StreamReader(section: .declarations, policy: policy, input: LTOInput(bytes, from: mainStart, to: mainStart + main), strings: table)
+        if recordingLocations { reader.locationBytes = [] }
         do throws(StreamReadError) {
             try reader.globalTrees()
             try reader.checkStringsUsed()
@@ -160,7 +171,8 @@ struct DeclarationsSection {
 struct BodySection {
     let reader: StreamReader
 
-    init(_ bytes: UnsafeRawBufferPointer, symbol: String, declarationStream: Int, policy: LocationPolicy) throws(StreamReadError) {
+    init(_ bytes: UnsafeRawBufferPointer, symbol: String, declarationStream: Int, policy: LocationPolicy,
+         recordingLocations: Bool = false) throws(StreamReadError) {
         let header = try sectionHeader(bytes, fields: 3, what: "body of \(symbol)")
         let (main, strings, cfg) = (header[0], header[1], header[2])
         guard 12 + cfg + main + strings == bytes.count else { throw StreamReadError("body header of \(symbol) does not match the section size") }
@@ -172,6 +184,7 @@ struct BodySection {
         let section: StreamSection = isFunction ? .functionBody(symbol: symbol) : .variableInitializer(symbol: symbol)
         var reader = StreamReader(section: section, policy: policy, input: mainInput, strings: table)
         reader.globalLimit = declarationStream
+        if recordingLocations { reader.locationBytes = [] }
         do throws(StreamReadError) {
             if isFunction {
                 try reader.functionBody(cfg: LTOInput(bytes, from: 12, to: mainStart))

@@ -66,13 +66,6 @@ struct LTOInput {
             }
         }
     }
-
-    /// A non-negative count that must fit what is left of the stream when each element takes a byte.
-    mutating func count(_ what: String, perElement: Int = 1) throws(StreamReadError) -> Int {
-        let value = try uhwi()
-        guard value <= UInt64(end - position) / UInt64(max(perElement, 1)) + 1 else { throw StreamReadError("\(what) \(value) exceeds the stream") }
-        return Int(value)
-    }
 }
 
 /// The length streamer_write_hwi_stream gives `value`.
@@ -94,4 +87,6 @@ struct BitpackState {
     var word: UInt64 = 0
     var used = 64
     var active = false
+    /// Where the current word starts in the stream.
+    var wordStart = 0
 }

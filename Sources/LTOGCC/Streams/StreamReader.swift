@@ -65,6 +65,14 @@ struct StringTable {
     }
 
     func string(_ entry: Int) -> String { String(decoding: contents(entry), as: UTF8.self) }
+
+    /// The bytes of an entry in the section: its length and contents.
+    func entryBytes(_ entry: Int) -> Range<Int> {
+        let e = entries[entry]
+        var lengthStart = e.start - 1
+        while lengthStart > start, entryAt[lengthStart - start] < 0 { lengthStart -= 1 }
+        return lengthStart..<(e.start + e.length)
+    }
 }
 
 /// A reference to a tree as the reader resolved it.
@@ -99,6 +107,9 @@ struct StreamReader {
     /// The BLOCK of the last location with block (nil: none yet, as GCC's void_node marker).
     var currentBlock: TreeValue? = nil
     var keptLocations = 0
+    /// When set (by tests), the byte ranges of every bit-pack word and string entry that holds
+    /// part of a location.
+    var locationBytes: [Range<Int>]? = nil
     /// Abstracted locations per string entry of their file.
     var abstracted: [Int: AbstractedLocations] = [:]
 
@@ -233,7 +244,8 @@ struct StreamReader {
 
     /// streamer_read_bitpack.
     mutating func bitpackStart() throws(StreamReadError) {
-        bits = BitpackState(word: try input.uhwi(), used: 0, active: true)
+        let start = input.position
+        bits = BitpackState(word: try input.uhwi(), used: 0, active: true, wordStart: start)
     }
 
     /// bp_unpack_value without output.
@@ -241,6 +253,7 @@ struct StreamReader {
         let mask: UInt64 = n == 64 ? .max : (1 << UInt64(n)) - 1
         if bits.used + n > 64 {
             try checkWordRest()
+            bits.wordStart = input.position
             bits.word = try input.uhwi()
             bits.used = n
             return bits.word & mask

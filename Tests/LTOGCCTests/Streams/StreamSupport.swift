@@ -52,13 +52,16 @@ final class StreamScratch: @unchecked Sendable {
     }
 
     /// Compiles `sources` (paths relative to `directory`) with `gcc -flto -c` and `flags`, links
-    /// them with `-flto-partition=1to1 -save-temps` into `output`, and returns the partitions.
+    /// them with `-flto-partition=1to1 -save-temps` in the directory `output` (WPA streams its
+    /// working directory with relative file names, so builds compared must link in the same
+    /// one), and returns the partitions. With `recompiling`, only those sources are compiled
+    /// again; the others keep the objects of the previous call.
     func partitions(sources: [String], in directory: String, flags: [String], linkFlags: [String] = [],
-                    compiler: String = "gcc", output: String) throws -> [Partition] {
+                    compiler: String = "gcc", output: String, recompiling: Set<String>? = nil) throws -> [Partition] {
         var objects: [String] = []
         for (i, source) in sources.enumerated() {
             let object = path("\(output)-obj\(i).o")
-            try run(compiler, flags + ["-flto", "-c", source, "-o", object], in: directory)
+            if recompiling?.contains(source) ?? true { try run(compiler, flags + ["-flto", "-c", source, "-o", object], in: directory) }
             objects.append(object)
         }
         try FileManager.default.createDirectory(atPath: path(output), withIntermediateDirectories: true)
