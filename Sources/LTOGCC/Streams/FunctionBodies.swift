@@ -283,7 +283,11 @@ extension StreamReader {
     /// The counts and template of a GIMPLE_ASM; the counts add up to its operands.
     private mutating func asmHeader(operands: Int) throws(StreamReadError) {
         var total: UInt64 = 0
-        for _ in 0..<4 { total += try u() }
+        for _ in 0..<4 {
+            let (sum, overflow) = total.addingReportingOverflow(try u())
+            guard !overflow else { throw StreamReadError("asm operand counts overflow") }
+            total = sum
+        }
         guard total == UInt64(operands) else { throw StreamReadError("asm operand counts do not add up") }
         guard try streamString(nulTerminated: true) != nil else { throw StreamReadError("asm without template") }
     }

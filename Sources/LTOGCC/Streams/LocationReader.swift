@@ -44,7 +44,7 @@ extension StreamReader {
             }
             location.column = column
         }
-        emitKnown(LocationSite(section: section, record: record))
+        emitKnown(record)
     }
 
     private mutating func newFile() throws(StreamReadError) {
@@ -66,9 +66,8 @@ extension StreamReader {
         }
     }
 
-    private mutating func emitKnown(_ site: LocationSite) {
-        let treatment = policy.decide(site)
-        switch treatment {
+    private mutating func emitKnown(_ record: LocationRecord) {
+        switch treatment(record) {
         case .keep:
             keptLocations += 1
             emit(2)
@@ -78,11 +77,20 @@ extension StreamReader {
         case .keepFile:
             emit(3)
             emitFile()
-            count(site)
+            count(record.category)
         case .abstract:
             emit(4)
-            count(site)
+            count(record.category)
         }
+    }
+
+    /// The policy's decision for a kind of record, asked once per section and kind.
+    private mutating func treatment(_ record: LocationRecord) -> LocationTreatment {
+        let slot = record.slot
+        if let known = decisions[slot] { return known }
+        let decided = policy.decide(LocationSite(section: section, record: record))
+        decisions[slot] = decided
+        return decided
     }
 
     /// The file as lto1 resolves it: relative names with the working directory streamed before.
@@ -101,10 +109,10 @@ extension StreamReader {
         emit(location.sysp ? 1 : 0)
     }
 
-    private mutating func count(_ site: LocationSite) {
-        switch site.category {
-        case .declaration: abstracted[location.file, default: AbstractedLocations()].declarations += 1
-        case .statement: abstracted[location.file, default: AbstractedLocations()].statements += 1
+    private mutating func count(_ category: LocationCategory) {
+        switch category {
+        case .declaration: abstracted[location.file].declarations += 1
+        case .statement: abstracted[location.file].statements += 1
         }
     }
 
@@ -118,7 +126,7 @@ extension StreamReader {
         switch block {
         case .null: break
         case .node(let index):
-            guard nodeCode[index] == TreeCode.block else { throw StreamReadError("location block is a \(TreeCode.table[Int(nodeCode[index])].name)") }
+            guard nodeCode[index] == TreeCode.block else { throw StreamReadError("location block is a \(TreeCode.names[Int(nodeCode[index])])") }
         case .global, .ssaName: throw StreamReadError("location block is not a BLOCK")
         }
         if let current = currentBlock, current == block { throw StreamReadError("location block streamed again unchanged") }

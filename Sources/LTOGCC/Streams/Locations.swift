@@ -32,7 +32,7 @@ public enum LocationRecord: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .tree(let code): return code < TreeCode.table.count ? TreeCode.table[code].name : "tree \(code)"
+        case .tree(let code): return code < TreeCode.names.count ? TreeCode.names[code] : "tree \(code)"
         case .statement(let code): return code < GimpleCode.names.count ? GimpleCode.names[code] : "gimple \(code)"
         case .phiArgument: return "PHI argument"
         case .edge: return "CFG edge"
@@ -41,6 +41,22 @@ public enum LocationRecord: Sendable, Hashable, CustomStringConvertible {
         case .mustNotThrow: return "EH must-not-throw region"
         }
     }
+
+    /// A dense number per kind, for caching decisions.
+    var slot: Int {
+        switch self {
+        case .tree(let code): return code
+        case .statement(let code): return TreeCode.baseCount + code
+        case .phiArgument: return Self.otherSlots
+        case .edge: return Self.otherSlots + 1
+        case .functionStart: return Self.otherSlots + 2
+        case .functionEnd: return Self.otherSlots + 3
+        case .mustNotThrow: return Self.otherSlots + 4
+        }
+    }
+
+    static let otherSlots = TreeCode.baseCount + GimpleCode.names.count
+    static let slotCount = otherSlots + 5
 
     var category: LocationCategory {
         if case .tree = self { return .declaration }
@@ -94,7 +110,8 @@ public enum LocationTreatment: Sendable, Hashable {
 
 /// Decides, per location, what the canonical digest keeps. The name is hashed into every
 /// digest, so digests made under different policies never compare equal; a custom policy
-/// must have a name of its own.
+/// must have a name of its own. A decision must depend only on the site: the reader asks
+/// once per section and kind of record.
 public struct LocationPolicy: Sendable {
     public let name: String
     let decide: @Sendable (LocationSite) -> LocationTreatment

@@ -127,10 +127,10 @@ struct DeclarationState {
 
 /// Finishes a reader into the public per-section result.
 extension StreamReader {
-    func canonical(name: String, prefix: [UInt8]) -> CanonicalStreamSection {
+    func canonical(name: String) -> CanonicalStreamSection {
         var byFile: [String: AbstractedLocations] = [:]
-        for (entry, n) in abstracted { byFile[strings.string(entry)] = n }
-        let digest = (prefix + out).withUnsafeBytes { Digest.of($0) }
+        for (entry, n) in abstracted.enumerated() where n.declarations + n.statements > 0 { byFile[strings.string(entry)] = n }
+        let digest = out.withUnsafeBytes { Digest.of($0) }
         return CanonicalStreamSection(name: name, section: section, digest: digest, keptLocations: keptLocations, abstracted: byFile)
     }
 }
@@ -139,31 +139,30 @@ extension StreamReader {
 /// then the declaration states, the main stream, the strings).
 struct DeclarationsSection {
     let reader: StreamReader
-    let stateBytes: [UInt8]
     /// Per symbol (assembler name) of a body or initializer: its declaration state.
     let states: [String: DeclarationState]
 
     init(_ bytes: UnsafeRawBufferPointer, policy: LocationPolicy, recordingLocations: Bool = false) throws(StreamReadError) {
         let header = try sectionHeader(bytes, fields: 4, what: "declarations")
         let (main, strings, stateSize, nodes) = (header[0], header[1], header[2], header[3])
-        guard nodes == -1, stateSize >= 4, 16 + stateSize + main + strings == bytes.count
+        guard nodes == -1, stateSize >= 4, main >= 0, strings >= 0, 16 + stateSize + main + strings == bytes.count
         else { throw StreamReadError("declarations header does not match the section size") }
         let mainStart = 16 + stateSize
         let table = try StringTable(bytes, from: mainStart + main, to: bytes.count)
         var reader = StreamReader(section: .declarations, policy: policy, input: LTOInput(bytes, from: mainStart, to: mainStart + main), strings: table)
         if recordingLocations { reader.locationBytes = [] }
+        reader.out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[16..<mainStart]))
         do throws(StreamReadError) {
             try reader.globalTrees()
             try reader.checkStringsUsed()
         } catch {
             throw StreamReadError(".gnu.lto_.decls at \(reader.input.position - mainStart): \(error.reason)")
         }
-        stateBytes = Array(UnsafeRawBufferPointer(rebasing: bytes[16..<mainStart]))
         states = try reader.declarationStates(UnsafeRawBufferPointer(rebasing: bytes[16..<mainStart]))
         self.reader = reader
     }
 
-    func canonical(name: String) -> CanonicalStreamSection { reader.canonical(name: name, prefix: stateBytes) }
+    func canonical(name: String) -> CanonicalStreamSection { reader.canonical(name: name) }
 }
 
 /// A body or initializer section (lto_function_header: main_size, string_size, cfg_size;
@@ -175,7 +174,7 @@ struct BodySection {
          recordingLocations: Bool = false) throws(StreamReadError) {
         let header = try sectionHeader(bytes, fields: 3, what: "body of \(symbol)")
         let (main, strings, cfg) = (header[0], header[1], header[2])
-        guard 12 + cfg + main + strings == bytes.count else { throw StreamReadError("body header of \(symbol) does not match the section size") }
+        guard main >= 0, strings >= 0, cfg >= 0, 12 + cfg + main + strings == bytes.count else { throw StreamReadError("body header of \(symbol) does not match the section size") }
         let mainStart = 12 + cfg
         let table = try StringTable(bytes, from: mainStart + main, to: bytes.count)
         let mainInput = LTOInput(bytes, from: mainStart, to: mainStart + main)
@@ -199,10 +198,10 @@ struct BodySection {
         self.reader = reader
     }
 
-    func canonical(name: String) -> CanonicalStreamSection { reader.canonical(name: name, prefix: []) }
+    func canonical(name: String) -> CanonicalStreamSection { reader.canonical(name: name) }
 }
 
-/// The leading int32 fields of a section header, each non-negative except where said.
+/// The leading int32 fields of a section header.
 private func sectionHeader(_ bytes: UnsafeRawBufferPointer, fields: Int, what: String) throws(StreamReadError) -> [Int] {
     guard bytes.count >= 4 * fields else { throw StreamReadError("\(what) section shorter than its header") }
     return (0..<fields).map { i in
@@ -246,7 +245,7 @@ extension StreamReader {
             if n == 0 {
                 guard code == TreeCode.voidType else { throw StreamReadError("first declaration state is not the global one") }
             } else {
-                guard code == TreeCode.functionDecl || code == TreeCode.varDecl else { throw StreamReadError("declaration state \(n) belongs to a \(TreeCode.table[code].name)") }
+                guard code == TreeCode.functionDecl || code == TreeCode.varDecl else { throw StreamReadError("declaration state \(n) belongs to a \(TreeCode.names[code])") }
                 guard let symbol = assemblerName(reference) else { throw StreamReadError("declaration state \(n) has no assembler name") }
                 guard states.updateValue(DeclarationState(streamLength: length, compressed: compressed), forKey: symbol) == nil
                 else { throw StreamReadError("two declaration states for \(symbol)") }

@@ -103,6 +103,10 @@ struct StreamReader {
     /// SSA names defined so far (nil before the SSA name table is read).
     var ssaDefined: [Bool]? = nil
 
+    /// Trees being read inside one another (GCC streams few levels; a deep nest is not GCC's).
+    var depth = 0
+    static let maximumDepth = 200
+
     var location = LocationState()
     /// The BLOCK of the last location with block (nil: none yet, as GCC's void_node marker).
     var currentBlock: TreeValue? = nil
@@ -111,17 +115,23 @@ struct StreamReader {
     /// part of a location.
     var locationBytes: [Range<Int>]? = nil
     /// Abstracted locations per string entry of their file.
-    var abstracted: [Int: AbstractedLocations] = [:]
+    var abstracted: [AbstractedLocations]
+    /// The policy's decisions by `LocationRecord.slot`.
+    var decisions: [LocationTreatment?] = Array(repeating: nil, count: LocationRecord.slotCount)
 
     init(section: StreamSection, policy: LocationPolicy, input: LTOInput, strings: StringTable) {
         self.section = section
         self.policy = policy
         self.input = input
         self.strings = strings
-        nodeCode = Self.preloaded
-        nodeString = Array(repeating: -1, count: Self.preloaded.count)
+        let expected = Self.preloaded.count + (input.end - input.position) / 8
+        nodeCode.reserveCapacity(expected)
+        nodeCode.append(contentsOf: Self.preloaded)
+        nodeString.reserveCapacity(expected)
+        nodeString.append(contentsOf: repeatElement(-1, count: Self.preloaded.count))
         nodeAssemblerName = nodeString
         self.stringUsed = Array(repeating: false, count: strings.entries.count)
+        self.abstracted = Array(repeating: AbstractedLocations(), count: strings.entries.count)
         out.reserveCapacity(input.end - input.position + 64)
     }
 
@@ -149,7 +159,11 @@ struct StreamReader {
     // MARK: Stream values
 
     mutating func emitRaw(from start: Int) {
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.bytes[start..<input.position]))
+        if input.position - start == 1 {
+            out.append(input.bytes[start])
+        } else {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.bytes[start..<input.position]))
+        }
     }
 
     mutating func emit(_ value: UInt64) {
@@ -277,9 +291,18 @@ struct StreamReader {
         return v
     }
 
-    /// `n` one-bit fields, packed one by one (so they may straddle a word boundary).
+    /// `n` one-bit fields, packed one by one (so they may straddle a word boundary), emitted
+    /// together as one value.
     mutating func flags(_ n: Int) throws(StreamReadError) {
-        for _ in 0..<n { try field(1) }
+        var v: UInt64
+        if bits.used + n <= 64 {
+            v = (bits.word >> UInt64(bits.used)) & ((1 << UInt64(n)) - 1)
+            bits.used += n
+        } else {
+            v = 0
+            for i in 0..<n { v |= try take(1) << UInt64(i) }
+        }
+        emit(v)
     }
 
     /// A bit-pack field GCC always writes as zero.

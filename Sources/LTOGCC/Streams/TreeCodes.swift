@@ -57,15 +57,6 @@ enum TreeClass: Character {
     case comparison = "<", unary = "1", binary = "2", statement = "s", vlExp = "e", expression = "E"
 }
 
-/// What the streamer needs to know of one base tree code.
-struct TreeCodeInfo {
-    let name: String
-    let treeClass: TreeClass
-    /// TREE_CODE_LENGTH (operands of expressions; for CALL_EXPR the header gives the count).
-    let operands: Int
-    let structures: TreeStructures
-}
-
 /// The base tree codes of GCC 12.2 and the few the grammar names.
 enum TreeCode {
     static let errorMark = 0, identifierNode = 1, treeList = 2, treeVec = 3, block = 4
@@ -85,11 +76,12 @@ enum TreeCode {
     /// LAST_AND_UNUSED_TREE_CODE: codes at or above it belong to front ends.
     static let baseCount = 239
 
-    static let table: [TreeCodeInfo] = rows.enumerated().map { code, row in
-        let treeClass = TreeClass(rawValue: row.1)!
-        return TreeCodeInfo(name: row.0, treeClass: treeClass, operands: row.2,
-                            structures: structures(code: code, treeClass: treeClass))
-    }
+    /// Per code: its name, class, TREE_CODE_LENGTH (operands of expressions; for CALL_EXPR
+    /// the header gives the count) and node structures; separate arrays keep lookups cheap.
+    static let names: [String] = rows.map(\.0)
+    static let classes: [TreeClass] = rows.map { TreeClass(rawValue: $0.1)! }
+    static let operands: [Int] = rows.map(\.2)
+    static let structures: [TreeStructures] = classes.enumerated().map { structures(code: $0, treeClass: $1) }
 
     /// tree_node_structure_for_code followed by initialize_tree_contains_struct's marks.
     private static func structures(code: Int, treeClass: TreeClass) -> TreeStructures {

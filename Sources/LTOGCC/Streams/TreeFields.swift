@@ -24,7 +24,7 @@ extension StreamReader {
     /// streamer_read_tree_bitfields.
     mutating func treeBitfields(_ header: TreeHeader) throws(StreamReadError) -> TreeFlags {
         let code = header.code
-        let structures = TreeCode.table[code].structures
+        let structures = TreeCode.structures[code]
         var found = TreeFlags()
         try bitpackStart()
         try baseFields(code)
@@ -47,7 +47,9 @@ extension StreamReader {
         if structures.contains(.optimization) { try optimizationOptions() }
         if structures.contains(.constructor) {
             try enumField(2, "clobber kind")
-            found.constructorElements = Int(try varLenUnsigned())
+            let elements = try varLenUnsigned()
+            guard elements <= UInt64(input.end - input.position) else { throw StreamReadError("CONSTRUCTOR of \(elements) elements") }
+            found.constructorElements = Int(elements)
         }
         if structures.contains(.targetOption) { try targetOptions() }
         try bitpackEnd()
@@ -56,7 +58,7 @@ extension StreamReader {
 
     /// pack_ts_base_value_fields.
     private mutating func baseFields(_ code: Int) throws(StreamReadError) {
-        let treeClass = TreeCode.table[code].treeClass
+        let treeClass = TreeCode.classes[code]
         let isType = treeClass == .type
         if isType { try zero(4, "a type's expression flags") } else { try flags(4) }
         try flags(2)
@@ -164,7 +166,7 @@ extension StreamReader {
     /// streamer_read_tree_body.
     mutating func treeReferences(_ header: TreeHeader, flags: TreeFlags, index: Int) throws(StreamReadError) {
         let code = header.code
-        let s = TreeCode.table[code].structures
+        let s = TreeCode.structures[code]
         if s.contains(.typed), code != TreeCode.identifierNode { _ = try treeReference() }
         if s.contains(.vector) { try references(header.length) }
         if s.contains(.polyIntCst) { try references(1) }
@@ -181,7 +183,7 @@ extension StreamReader {
         if s.contains(.list) { try references(3) }
         if s.contains(.vec) { try references(header.length) }
         if s.contains(.exp) {
-            try references(code == TreeCode.callExpr ? header.length + 3 : TreeCode.table[code].operands)
+            try references(code == TreeCode.callExpr ? header.length + 3 : TreeCode.operands[code])
             _ = try treeReference()
         }
         if s.contains(.block) {

@@ -53,6 +53,9 @@ extension StreamReader {
         default:
             let header = try treeHeader(tag: t)
             let index = appendNode(header.code)
+            guard depth < Self.maximumDepth else { throw StreamReadError("trees nested more than \(Self.maximumDepth) deep") }
+            depth += 1
+            defer { depth -= 1 }
             try treeBody(header, index: index)
             return .node(index)
         }
@@ -116,10 +119,10 @@ extension StreamReader {
         guard code >= 0, code < TreeCode.baseCount else { throw StreamReadError("record tag \(t) where a tree is expected") }
         try checkStreamable(code)
         var header = TreeHeader(code: code)
-        let structures = TreeCode.table[code].structures
+        let structures = TreeCode.structures[code]
         if structures.contains(.string) || structures.contains(.identifier) {
             header.stringEntry = try streamString(nulTerminated: false) ?? -1
-            guard header.stringEntry >= 0 else { throw StreamReadError("\(TreeCode.table[code].name) without text") }
+            guard header.stringEntry >= 0 else { throw StreamReadError("\(TreeCode.names[code]) without text") }
         } else if structures.contains(.vec) {
             let length = try s()
             guard length >= 0, length <= Int64(input.end - input.position) else { throw StreamReadError("TREE_VEC of \(length)") }
@@ -142,16 +145,15 @@ extension StreamReader {
 
     /// lto_is_streamable: codes the writer refuses never appear.
     private func checkStreamable(_ code: Int) throws(StreamReadError) {
-        let info = TreeCode.table[code]
         switch code {
         case TreeCode.ssaName, TreeCode.langType, TreeCode.modifyExpr, TreeCode.initExpr, TreeCode.targetExpr,
              TreeCode.bindExpr, TreeCode.withCleanupExpr, TreeCode.statementList:
-            throw StreamReadError("\(info.name) is never streamed as a tree")
+            throw StreamReadError("\(TreeCode.names[code]) is never streamed as a tree")
         case TreeCode.ompClause:
             throw StreamReadError("OMP_CLAUSE trees are not supported")
         case TreeCode.caseLabelExpr, TreeCode.declExpr: return
         default:
-            if info.treeClass == .statement { throw StreamReadError("\(info.name) is never streamed as a tree") }
+            if TreeCode.classes[code] == .statement { throw StreamReadError("\(TreeCode.names[code]) is never streamed as a tree") }
         }
     }
 
@@ -160,7 +162,7 @@ extension StreamReader {
         do throws(StreamReadError) {
             try treeRecordBody(header, index: index)
         } catch {
-            throw error.reason.hasPrefix("in ") ? error : StreamReadError("in \(TreeCode.table[header.code].name): \(error.reason)")
+            throw error.reason.hasPrefix("in ") ? error : StreamReadError("in \(TreeCode.names[header.code]): \(error.reason)")
         }
     }
 
@@ -168,15 +170,15 @@ extension StreamReader {
         let code = header.code
         let flags = try treeBitfields(header)
         try treeReferences(header, flags: flags, index: index)
-        let info = TreeCode.table[code]
-        if info.treeClass == .declaration, code != TreeCode.functionDecl, code != TreeCode.translationUnitDecl {
+        let isDeclaration = TreeCode.classes[code] == .declaration
+        if isDeclaration, code != TreeCode.functionDecl, code != TreeCode.translationUnitDecl {
             _ = try tree(tag: tag())
         }
-        if (info.treeClass == .declaration && code != TreeCode.fieldDecl && code != TreeCode.debugExprDecl && code != TreeCode.typeDecl)
+        if (isDeclaration && code != TreeCode.fieldDecl && code != TreeCode.debugExprDecl && code != TreeCode.typeDecl)
             || code == TreeCode.block {
             if try streamString(nulTerminated: true) != nil { _ = try u() }
         }
-        if info.structures.contains(.identifier) { nodeString[index] = Int32(header.stringEntry) }
+        if TreeCode.structures[code].contains(.identifier) { nodeString[index] = Int32(header.stringEntry) }
     }
 
     /// stream_read_tree_ref: 0 null, n > 0 the tree cache entry n - 1, n < 0 a declaration

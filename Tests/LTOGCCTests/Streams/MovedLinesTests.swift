@@ -40,8 +40,16 @@ private let movedPrefix = "/* lines moved by a comment\n   and blank lines */\n\
         try dir.write("src/" + moved, movedPrefix + (program.sources[moved] ?? ""))
         let after = try dir.partitions(sources: program.cFiles, in: dir.path("src"), flags: ["-O2"], output: "before", recompiling: [moved])
         #expect(try expectOnlyLocationsMoved(before, after, "generated, \(moved) moved") > 0)
-        let summary = try #require(try after.first { $0.key.contains("m002") }?.streams(.abstractAll).get().abstractionSummary)
-        #expect(summary.contains { $0.hasPrefix(moved) }, "\(summary)")
+        // Keeping statement locations: only partitions with statements of the moved file change.
+        var statementsMoved: [String] = []
+        for (key, pa, pb) in try matched(before, after)
+        where try pa.streams(.abstractDeclarations).get().digest != pb.streams(.abstractDeclarations).get().digest {
+            statementsMoved.append(key)
+            #expect(try pa.streams(.exact).get().digest != pb.streams(.exact).get().digest)
+        }
+        #expect(statementsMoved.contains { $0.contains("m003_run") }, "\(statementsMoved)")
+        let summary = try #require(try after.first { $0.key.contains("m003_run") }?.streams(.abstractAll).get().abstractionSummary)
+        #expect(summary.contains { $0.contains(moved) && $0.contains("statements") }, "\(summary)")
     }
 
     @Test func movedLinesInLuaKeepTheAbstractedDigests() throws {

@@ -78,11 +78,13 @@ final class StreamScratch: @unchecked Sendable {
 struct Partition {
     let bytes: [UInt8]
 
-    /// The canonical streams under `policy`, or why not.
+    /// The canonical streams under `policy`, or why not (one zstd context for all sections).
     func streams(_ policy: LocationPolicy) -> Result<CanonicalStreams, StreamReadError> {
-        bytes.withUnsafeBytes { raw in
+        guard let context = ZSTD_createDCtx() else { return .failure(StreamReadError("no zstd context")) }
+        defer { ZSTD_freeDCtx(context) }
+        return bytes.withUnsafeBytes { raw in
             guard let elf = try? ELFFile(bytes: raw, path: "<partition>") else { return .failure(StreamReadError("not ELF")) }
-            return canonicalStreams(elf: elf, bytes: raw, policy: policy, decompress: inflateZstd)
+            return canonicalStreams(elf: elf, bytes: raw, policy: policy) { inflateZstd($0, context: context) }
         }
     }
 
@@ -98,15 +100,20 @@ struct Partition {
     }
 }
 
-/// Inflates one zstd frame whose header records its size (as GCC's compressor writes it).
-func inflateZstd(_ data: UnsafeRawBufferPointer) -> [UInt8]? {
+/// Inflates one zstd frame whose header records its size (as GCC's compressor writes it),
+/// with `context` when given.
+func inflateZstd(_ data: UnsafeRawBufferPointer, context: OpaquePointer? = nil) -> [UInt8]? {
     guard let base = data.baseAddress else { return nil }
     let size = ZSTD_getFrameContentSize(base, data.count)
     guard size != ZSTD_CONTENTSIZE_UNKNOWN, size != ZSTD_CONTENTSIZE_ERROR, size < 1 << 31 else { return nil }
-    var out = [UInt8](repeating: 0, count: Int(size))
-    let written = out.withUnsafeMutableBytes { ZSTD_decompress($0.baseAddress, Int(size), base, data.count) }
-    guard ZSTD_isError(written) == 0, written == Int(size) else { return nil }
-    return out
+    var failed = false
+    let out = [UInt8](unsafeUninitializedCapacity: Int(size)) { buffer, count in
+        let written = context.map { ZSTD_decompressDCtx($0, buffer.baseAddress, Int(size), base, data.count) }
+            ?? ZSTD_decompress(buffer.baseAddress, Int(size), base, data.count)
+        failed = ZSTD_isError(written) != 0 || written != Int(size)
+        count = failed ? 0 : Int(size)
+    }
+    return failed ? nil : out
 }
 
 /// Lua 5.4's sources for the tests (Tests/Fixtures/fetch-lua.sh).
