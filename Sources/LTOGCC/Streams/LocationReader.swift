@@ -55,10 +55,12 @@ extension StreamReader {
             location.pwdPending = true
         }
         guard let file = try bitpackString(emitting: false) else { throw StreamReadError("location names no file") }
+        let relative = strings.contents(file).first != UInt8(ascii: "/")
         if location.pwdPending {
-            guard strings.contents(file).first != UInt8(ascii: "/") else { throw StreamReadError("working directory streamed before an absolute file name") }
+            guard relative else { throw StreamReadError("working directory streamed before an absolute file name") }
             location.pwdPending = false
         }
+        guard !relative || location.pwd >= 0 else { throw StreamReadError("relative file name without a working directory") }
         location.file = file
         location.sysp = try take(1) == 1
         if locationBytes != nil {

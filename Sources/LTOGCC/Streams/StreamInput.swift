@@ -86,7 +86,6 @@ func signedLength(_ value: Int64) -> Int {
 struct BitpackState {
     var word: UInt64 = 0
     var used = 64
-    var active = false
     /// Where the current word starts in the stream.
     var wordStart = 0
 }

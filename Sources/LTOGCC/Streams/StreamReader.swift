@@ -259,7 +259,7 @@ struct StreamReader {
     /// streamer_read_bitpack.
     mutating func bitpackStart() throws(StreamReadError) {
         let start = input.position
-        bits = BitpackState(word: try input.uhwi(), used: 0, active: true, wordStart: start)
+        bits = BitpackState(word: try input.uhwi(), used: 0, wordStart: start)
     }
 
     /// bp_unpack_value without output.
@@ -320,9 +320,8 @@ struct StreamReader {
         return Int(v)
     }
 
-    mutating func bitpackEnd() throws(StreamReadError) {
+    func bitpackEnd() throws(StreamReadError) {
         try checkWordRest()
-        bits.active = false
     }
 
     /// The 4-bit groups of a var-len value (3 value bits, the fourth saying "more").
