@@ -5,7 +5,7 @@ import PackageDescription
 /// point one way: the daemon knows backends and cache tiers only through their protocols,
 /// and `ltod`'s main chooses the concrete ones.
 ///
-/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`) and `CPosix`, the GNU calls
+/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`, `CZstd`) and `CPosix`, the GNU calls
 ///   Swift's Glibc module hides.
 /// - `Sources/Support`: Foundation-free foundations both binaries link: `LTOHash` (XXH3-128),
 ///   `LTOSystem` (processes, paths, environment, files), `LTOConfig` (the settings table,
@@ -50,6 +50,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/C/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CXXHash", path: "Sources/C/CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/C/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "CPosix", path: "Sources/C/CPosix"),
 
         .target(name: "LTOHash", dependencies: ["CXXHash"], path: "Sources/Support/LTOHash", swiftSettings: strict),
@@ -112,7 +113,9 @@ let package = Package(
         .testTarget(
             name: "LTOStorageTests", dependencies: ["LTOHash", "LTOLocalStorage", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOTestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC", "LTOHash", "LTOObject", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LTOGCCTests", dependencies: ["CZstd", "LTOGCC", "LTOHash", "LTOObject", "LTOTestSupport", "SyntheticC"],
+            swiftSettings: strict),
         .testTarget(
             name: "LTOBackendTests", dependencies: ["LTOBackend", "LTOHash", "LTOSystem", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon", "LTOConfig", "LTOStatistics", "LTOTestSupport"], swiftSettings: strict),
