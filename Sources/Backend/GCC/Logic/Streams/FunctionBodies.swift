@@ -272,7 +272,11 @@ extension StreamReader {
             if code == GimpleCode.asm { try asmHeader(operands: operands) }
             for _ in 0..<operands { _ = try readTree() }
             if code == GimpleCode.call {
-                if subcode & GimpleCode.callInternalFlag != 0 { _ = try enumValue(196, "internal function") } else { _ = try readTree() }
+                if subcode & GimpleCode.callInternalFlag != 0 {
+                    noteInternalFunction(try enumValue(InternalFunction.count, "internal function"))
+                } else {
+                    _ = try readTree()
+                }
             }
         case GimpleCode.nop, GimpleCode.predict: break
         case GimpleCode.transaction: for _ in 0..<3 { _ = try readTree() }

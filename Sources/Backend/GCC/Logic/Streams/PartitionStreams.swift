@@ -16,6 +16,10 @@ public struct CanonicalStreamSection: Sendable {
     public let keptLocations: Int
     /// Locations abstracted (fully or to their file), per source file as streamed.
     public let abstracted: [String: AbstractedLocations]
+    /// The lowest `optimize` level of the section's optimization nodes (nil: it has none).
+    public let lowestOptimizeLevel: Int64?
+    /// Calls of the sanitizers' internal functions in the section.
+    public let sanitizerCalls: Int
 }
 
 /// The canonical digests of every tree and GIMPLE stream of a partition.
@@ -45,6 +49,18 @@ public struct CanonicalStreams: Sendable {
             if n.statements > 0 { parts.append("\(n.statements) statement\(n.statements == 1 ? "" : "s")") }
             return "\(file): " + parts.joined(separator: ", ")
         }
+    }
+
+    /// Why the partition's code may depend on its locations even where its options do not
+    /// let them reach the object (docs/LTRANS-FACTS.md, conditions on the partition), or nil:
+    /// a function optimized at -O0 (code depends on which statements share a location), or a
+    /// call of a sanitizer's internal function (LTRANS expands it with the statement's location).
+    public var locationDependence: String? {
+        if let level = sections.compactMap(\.lowestOptimizeLevel).min(), level < 1 {
+            return "a function is optimized at -O\(level)"
+        }
+        let calls = sections.reduce(0) { $0 + $1.sanitizerCalls }
+        return calls > 0 ? "\(calls) calls of sanitizer checks" : nil
     }
 
     /// Abstracted locations of the whole partition per source file.
@@ -131,7 +147,8 @@ extension StreamReader {
         var byFile: [String: AbstractedLocations] = [:]
         for (entry, n) in abstracted.enumerated() where n.declarations + n.statements > 0 { byFile[strings.string(entry)] = n }
         let digest = out.withUnsafeBytes { Digest.of($0) }
-        return CanonicalStreamSection(name: name, section: section, digest: digest, keptLocations: keptLocations, abstracted: byFile)
+        return CanonicalStreamSection(name: name, section: section, digest: digest, keptLocations: keptLocations, abstracted: byFile,
+                                      lowestOptimizeLevel: lowestOptimizeLevel, sanitizerCalls: sanitizerCalls)
     }
 }
 

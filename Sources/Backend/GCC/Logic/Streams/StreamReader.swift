@@ -111,6 +111,10 @@ struct StreamReader {
     /// The BLOCK of the last location with block (nil: none yet, as GCC's void_node marker).
     var currentBlock: TreeValue? = nil
     var keptLocations = 0
+    /// The lowest `optimize` level of the optimization nodes read (nil: none).
+    var lowestOptimizeLevel: Int64? = nil
+    /// Calls of the sanitizers' internal functions read (their expansion reads locations).
+    var sanitizerCalls = 0
     /// When set (by tests), the byte ranges of every bit-pack word and string entry that holds
     /// part of a location.
     var locationBytes: [Range<Int>]? = nil

@@ -145,13 +145,16 @@ extension StreamReader {
         if code == TreeCode.memRef || code == TreeCode.targetMemRef {
             if try field(16) != 0 { try field(16) }
         } else if code == TreeCode.callExpr {
-            try enumField(196, "internal function")
+            noteInternalFunction(try enumField(InternalFunction.count, "internal function"))
         }
     }
 
-    /// cl_optimization_stream_in.
+    /// cl_optimization_stream_in; the first field is `optimize` (optc-save-gen.awk puts
+    /// x_optimize, x_optimize_size, x_optimize_debug and x_optimize_fast first).
     private mutating func optimizationOptions() throws(StreamReadError) {
-        for i in 0..<OptionNodeLayout.optimizationFields {
+        let level = try varLenInt()
+        lowestOptimizeLevel = min(lowestOptimizeLevel ?? level, level)
+        for i in 1..<OptionNodeLayout.optimizationFields {
             if OptionNodeLayout.optimizationStrings.contains(i) { try bitpackString() } else { try varLenRaw() }
         }
         for _ in 0..<OptionNodeLayout.optimizationMaskWords { try field(64) }
@@ -212,5 +215,21 @@ extension StreamReader {
         }
         if code != TreeCode.pointerType && code != TreeCode.referenceType { _ = try treeReference() }
         _ = try treeReference()
+    }
+}
+
+/// GCC 12.2's internal functions (internal-fn.def, in order; IFN_LAST is 196) that matter to
+/// keys: those of the sanitizers, whose expansion in LTRANS reads statement locations.
+enum InternalFunction {
+    static let count = 196
+    /// UBSAN_NULL ... UBSAN_OBJECT_SIZE, HWASAN_ALLOCA_UNPOISON ... HWASAN_SET_TAG,
+    /// ASAN_CHECK ... ASAN_POISON_USE, TSAN_FUNC_EXIT.
+    static let sanitizers: Set<Int> = Set(Array(142...149) + Array(152...160) + [164])
+}
+
+extension StreamReader {
+    /// Counts a call of a sanitizer's internal function (code 0 means none for CALL_EXPR).
+    mutating func noteInternalFunction(_ code: Int) {
+        if InternalFunction.sanitizers.contains(code) { sanitizerCalls += 1 }
     }
 }
