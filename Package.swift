@@ -114,7 +114,7 @@ let package = Package(
             name: "LTOStorageTests", dependencies: ["LTOHash", "LTOLocalStorage", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "LTOGCCTests", dependencies: ["CZstd", "LTOGCC", "LTOHash", "LTOObject", "LTOTestSupport", "SyntheticC"],
+            name: "LTOGCCTests", dependencies: ["CZstd", "LTOGCC", "LTOHash", "LTOObject", "LTOSystem", "LTOTestSupport", "SyntheticC"],
             swiftSettings: strict),
         .testTarget(
             name: "LTOBackendTests", dependencies: ["LTOBackend", "LTOHash", "LTOSystem", "LTOTestSupport"], swiftSettings: strict),

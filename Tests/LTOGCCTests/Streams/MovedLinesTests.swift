@@ -4,6 +4,7 @@
 // the partitions holding the code.
 import Foundation
 import LTOGCC
+import LTOSystem
 import SyntheticC
 import LTOTestSupport
 import Testing
@@ -51,6 +52,13 @@ private let movedPrefix = "/* lines moved by a comment\n   and blank lines */\n\
         #expect(statementsMoved.contains { $0.contains("m003_run") }, "\(statementsMoved)")
         let summary = try #require(try after.first { $0.key.contains("m003_run") }?.streams(.abstractAll).get().abstractionSummary)
         #expect(summary.contains { $0.contains(moved) && $0.contains("statements") }, "\(summary)")
+        // The positions of the abstracted locations tell which file's lines moved, and only that one.
+        var movedFiles: Set<String> = []
+        for (_, pa, pb) in try matched(before, after) {
+            let a = try pa.streams(.abstractAll).get().positionsByFile, b = try pb.streams(.abstractAll).get().positionsByFile
+            movedFiles.formUnion(Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.map { baseName($0) })
+        }
+        #expect(movedFiles == [moved], "\(movedFiles)")
     }
 
     @Test func movedLinesInLuaKeepTheAbstractedDigests() throws {

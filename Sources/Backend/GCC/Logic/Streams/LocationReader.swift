@@ -5,6 +5,7 @@
 // "line changed" or "column changed" bit comes with a value different from the
 // previous one; the working directory is streamed at most once per section and
 // only before a relative file name.
+import LTOHash
 
 extension StreamReader {
     /// Reads a location inside the current bit-pack; with `block`, also the "block changed"
@@ -82,6 +83,7 @@ extension StreamReader {
             count(record.category)
         case .abstract:
             emit(4)
+            emit(location.sysp ? 1 : 0)
             count(record.category)
         }
     }
@@ -111,11 +113,16 @@ extension StreamReader {
         emit(location.sysp ? 1 : 0)
     }
 
+    /// Counts an abstracted location of the current file, and keeps its position (line,
+    /// column, the working directory it is relative to) so that two readings can tell
+    /// which files' locations moved.
     private mutating func count(_ category: LocationCategory) {
         switch category {
         case .declaration: abstracted[location.file].declarations += 1
         case .statement: abstracted[location.file].statements += 1
         }
+        let directory = location.pwd >= 0 ? Digest.of(strings.contents(location.pwd)).low : 0
+        positions[location.file, default: []] += [location.line, location.column, directory]
     }
 
     /// The "block changed" bit ends the bit-pack; a changed block follows as a tree.

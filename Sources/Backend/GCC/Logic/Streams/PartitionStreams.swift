@@ -16,6 +16,8 @@ public struct CanonicalStreamSection: Sendable {
     public let keptLocations: Int
     /// Locations abstracted (fully or to their file), per source file as streamed.
     public let abstracted: [String: AbstractedLocations]
+    /// A digest of the exact positions of the abstracted locations, per source file.
+    public let positions: [String: Digest]
     /// The lowest `optimize` level of the section's optimization nodes (nil: it has none).
     public let lowestOptimizeLevel: Int64?
     /// Calls of the sanitizers' internal functions in the section.
@@ -61,6 +63,20 @@ public struct CanonicalStreams: Sendable {
         }
         let calls = sections.reduce(0) { $0 + $1.sanitizerCalls }
         return calls > 0 ? "\(calls) calls of sanitizer checks" : nil
+    }
+
+    /// A digest of the exact positions of the partition's abstracted locations per source
+    /// file: where two readings differ, that file's locations moved.
+    public var positionsByFile: [String: Digest] {
+        var lists: [String: [Digest]] = [:]
+        for s in sections {
+            for (file, digest) in s.positions.sorted(by: { $0.key < $1.key }) { lists[file, default: []] += [Digest.of(s.name), digest] }
+        }
+        return lists.mapValues { list in
+            let h = Hasher128()
+            for d in list { h.add(d) }
+            return h.finish()
+        }
     }
 
     /// Abstracted locations of the whole partition per source file.
@@ -145,10 +161,14 @@ struct DeclarationState {
 extension StreamReader {
     func canonical(name: String) -> CanonicalStreamSection {
         var byFile: [String: AbstractedLocations] = [:]
-        for (entry, n) in abstracted.enumerated() where n.declarations + n.statements > 0 { byFile[strings.string(entry)] = n }
+        for (entry, n) in abstracted.enumerated() where n.declarations + n.statements > 0 { byFile[strings.fileName(entry)] = n }
         let digest = out.withUnsafeBytes { Digest.of($0) }
+        var positionsByFile: [String: Digest] = [:]
+        for (entry, list) in positions {
+            positionsByFile[strings.fileName(entry)] = list.withUnsafeBytes { Digest.of($0) }
+        }
         return CanonicalStreamSection(name: name, section: section, digest: digest, keptLocations: keptLocations, abstracted: byFile,
-                                      lowestOptimizeLevel: lowestOptimizeLevel, sanitizerCalls: sanitizerCalls)
+                                      positions: positionsByFile, lowestOptimizeLevel: lowestOptimizeLevel, sanitizerCalls: sanitizerCalls)
     }
 }
 

@@ -66,6 +66,9 @@ struct StringTable {
 
     func string(_ entry: Int) -> String { String(decoding: contents(entry), as: UTF8.self) }
 
+    /// A source file's name for messages: without the terminating NUL GCC streams with it.
+    func fileName(_ entry: Int) -> String { String(string(entry).prefix { $0 != "\0" }) }
+
     /// The bytes of an entry in the section: its length and contents.
     func entryBytes(_ entry: Int) -> Range<Int> {
         let e = entries[entry]
@@ -120,6 +123,8 @@ struct StreamReader {
     var locationBytes: [Range<Int>]? = nil
     /// Abstracted locations per string entry of their file.
     var abstracted: [AbstractedLocations]
+    /// The positions of the abstracted locations, per string entry of their file.
+    var positions: [Int: [UInt64]] = [:]
     /// The policy's decisions by `LocationRecord.slot`.
     var decisions: [LocationTreatment?] = Array(repeating: nil, count: LocationRecord.slotCount)
 
