@@ -59,6 +59,18 @@ private let movedPrefix = "/* lines moved by a comment\n   and blank lines */\n\
             movedFiles.formUnion(Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.map { baseName($0) })
         }
         #expect(movedFiles == [moved], "\(movedFiles)")
+        // The whole partition's canonical digest with its streams abstracted: equal; exact: not all.
+        var exactDiffer = 0
+        for (key, pa, pb) in try matched(before, after) {
+            let a = try canonicalPartition(of: pa.bytes, streams: pa.streams(.abstractAll).get()).get()
+            let b = try canonicalPartition(of: pb.bytes, streams: pb.streams(.abstractAll).get()).get()
+            #expect(a.digest == b.digest, "partition \(key.prefix(60))")
+            let ea = try canonicalPartition(of: pa.bytes, streams: pa.streams(.exact).get()).get()
+            let eb = try canonicalPartition(of: pb.bytes, streams: pb.streams(.exact).get()).get()
+            if ea.digest != eb.digest { exactDiffer += 1 }
+            #expect(ea.digest != a.digest, "the policy is part of the digest")
+        }
+        #expect(exactDiffer > 0)
     }
 
     @Test func movedLinesInLuaKeepTheAbstractedDigests() throws {

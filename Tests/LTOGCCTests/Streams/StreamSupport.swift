@@ -26,6 +26,11 @@ extension TemporaryDirectory {
             objects.append(object)
         }
         let linkDirectory = try sub(output)
+        // WPA rewrites an existing app.ltransN.o in place without truncating it, which would
+        // leave a stale tail (padding bytes) from an earlier link.
+        for name in try FileManager.default.contentsOfDirectory(atPath: linkDirectory) where name.hasPrefix("app.") {
+            try FileManager.default.removeItem(atPath: linkDirectory + "/" + name)
+        }
         try Shell.check([compiler] + flags + ["-flto", "-flto-partition=1to1", "-save-temps", "-o", "app"] + objects + linkFlags, cwd: linkDirectory)
         var result: [Partition] = []
         while FileManager.default.fileExists(atPath: file("\(output)/app.ltrans\(result.count).o")) {
