@@ -13,12 +13,15 @@ import Synchronization
 /// The running daemon: accepts connections on its socket, checks each peer's uid,
 /// and serves one request/reply exchange after another on a thread per connection
 /// (requests block for as long as a compiler runs, so threads are the natural unit).
+/// A client that goes away cancels its link's work: while a request is served, a watcher
+/// notices the hang-up; a connection that ends leaves no session of its own open.
 public final class Server: Sendable {
     public let configuration: Configuration
     let listener: Listener
     let backend: any LinkBackend
     let commands: Commands
     let log: Logger
+    private let hangups = HangupWatcher()
     private let stopping = Atomic<Bool>(false)
     private let connections = Mutex(0)
     private let lastActivity = Mutex(Date())
@@ -112,15 +115,30 @@ public final class Server: Sendable {
                 return
             }
             try client.send(Reply.hello(version: Protocol.version, pid: getpid()).encoded())
-            var opened: Set<String> = []
+            let opened = Mutex<Set<String>>([])
             // A wrapper that dies mid-link (killed build, ^C) leaves no session open behind it.
-            defer { for id in opened { _ = backend.closeSession(id, exitStatus: -1) } }
+            defer {
+                for id in opened.withLock({ $0 }) {
+                    backend.cancelSession(id)
+                    _ = backend.closeSession(id, exitStatus: -1)
+                }
+            }
             while true {
-                let request = try Request.decode(try client.receive())
-                let reply = handle(request)
+                let (payload, descriptors) = try client.receiveWithDescriptors()
+                let request: Request
+                do { request = try Request.decode(payload) } catch {
+                    for d in descriptors { close(d) }
+                    throw error
+                }
+                let named = request.session
+                let reply = hangups.whileWatching(client.fd, onHangup: { [self] in
+                    for id in opened.withLock({ $0 }).union(named.map { [$0] } ?? []) { backend.cancelSession(id) }
+                }) {
+                    handle(request, jobserver: jobserver(request, descriptors))
+                }
                 switch (request, reply) {
-                case (.openSession, .session(let id, _)): opened.insert(id)
-                case (.closeSession(let id, _), _): opened.remove(id)
+                case (.openSession, .session(let id, _)): opened.withLock { _ = $0.insert(id) }
+                case (.closeSession(let id, _), _): opened.withLock { _ = $0.remove(id) }
                 default: break
                 }
                 try client.send(reply.encoded())
@@ -133,11 +151,26 @@ public final class Server: Sendable {
         }
     }
 
-    private func handle(_ request: Request) -> Reply {
+    /// make's jobserver, from the descriptors a session request carried; any other request's
+    /// descriptors, and unusable ones, are closed.
+    private func jobserver(_ request: Request, _ descriptors: [Int32]) -> Jobserver? {
+        guard case .openSession = request, descriptors.count == 2 else {
+            for d in descriptors { close(d) }
+            return nil
+        }
+        do {
+            return try Jobserver(readEnd: descriptors[0], writeEnd: descriptors[1])
+        } catch {
+            log.warning("link runs on ltod's own job limit: \(error)")
+            return nil
+        }
+    }
+
+    private func handle(_ request: Request, jobserver: Jobserver?) -> Reply {
         switch request {
         case .hello: return .failure("hello was already exchanged")
         case .openSession(let inv):
-            switch backend.openSession(inv) {
+            switch backend.openSession(inv, jobserver: jobserver) {
             case .opened(let id, let option): return .session(id: id, partitionOption: option ?? "")
             case .declined(let reason): return .passThrough(reason: reason)
             }
@@ -150,6 +183,17 @@ public final class Server: Sendable {
             case .refused(let reason): return .failure(reason)
             }
         case .command(let name, let args): return commands.run(name, args, stop: stop)
+        }
+    }
+}
+
+extension Request {
+    /// The link session a request names, if any.
+    fileprivate var session: String? {
+        switch self {
+        case .compile(let session, _): return session
+        case .closeSession(let id, _): return id
+        default: return nil
         }
     }
 }
