@@ -98,57 +98,67 @@ public final class Server: Sendable {
 
     private func serve(_ client: FrameSocket) {
         do {
-            // The hello is read before the uid check so that the refusal is not lost to a
-            // reset (closing a socket with unread data resets it); it is one bounded frame.
-            let hello = try Request.decode(try client.receive(limit: 64))
-            guard try client.peerUID() == getuid() else {
-                log.warning("refused a connection from another user")
-                try client.send(Reply.failure("ltod serves only uid \(getuid())").encoded())
-                return
-            }
-            guard case .hello(let version) = hello else {
-                try client.send(Reply.failure("expected hello as the first message").encoded())
-                return
-            }
-            guard version == Protocol.version else {
-                try client.send(Reply.failure(WireError.unsupportedVersion(version).description).encoded())
-                return
-            }
-            try client.send(Reply.hello(version: Protocol.version, pid: getpid()).encoded())
-            let opened = Mutex<Set<String>>([])
+            guard try greet(client) else { return }
+            let opened = OpenSessions()
             // A wrapper that dies mid-link (killed build, ^C) leaves no session open behind it.
             defer {
-                for id in opened.withLock({ $0 }) {
+                for id in opened.ids {
                     backend.cancelSession(id)
                     _ = backend.closeSession(id, exitStatus: -1)
                 }
             }
-            while true {
-                let (payload, descriptors) = try client.receiveWithDescriptors()
-                let request: Request
-                do { request = try Request.decode(payload) } catch {
-                    for d in descriptors { close(d) }
-                    throw error
-                }
-                let named = request.session
-                let reply = hangups.whileWatching(client.fd, onHangup: { [self] in
-                    for id in opened.withLock({ $0 }).union(named.map { [$0] } ?? []) { backend.cancelSession(id) }
-                }) {
-                    handle(request, jobserver: jobserver(request, descriptors))
-                }
-                switch (request, reply) {
-                case (.openSession, .session(let id, _)): opened.withLock { _ = $0.insert(id) }
-                case (.closeSession(let id, _), _): opened.withLock { _ = $0.remove(id) }
-                default: break
-                }
-                try client.send(reply.encoded())
-            }
+            while true { try serveRequest(client, opened: opened) }
         } catch WireError.closed {
             return
         } catch {
             log.debug("connection dropped: \(error)")
             try? client.send(Reply.failure("\(error)").encoded())
         }
+    }
+
+    /// The hello exchange: true when the client may go on.
+    private func greet(_ client: FrameSocket) throws -> Bool {
+        // The hello is read before the uid check so that the refusal is not lost to a
+        // reset (closing a socket with unread data resets it); it is one bounded frame.
+        let hello = try Request.decode(try client.receive(limit: 64))
+        guard try client.peerUID() == getuid() else {
+            log.warning("refused a connection from another user")
+            try client.send(Reply.failure("ltod serves only uid \(getuid())").encoded())
+            return false
+        }
+        guard case .hello(let version) = hello else {
+            try client.send(Reply.failure("expected hello as the first message").encoded())
+            return false
+        }
+        guard version == Protocol.version else {
+            try client.send(Reply.failure(WireError.unsupportedVersion(version).description).encoded())
+            return false
+        }
+        try client.send(Reply.hello(version: Protocol.version, pid: getpid()).encoded())
+        return true
+    }
+
+    /// Serves one request of a connection whose open sessions are `opened`. If the client hangs
+    /// up meanwhile, the sessions it opened and the one the request names are cancelled.
+    private func serveRequest(_ client: FrameSocket, opened: OpenSessions) throws {
+        let (payload, descriptors) = try client.receiveWithDescriptors()
+        let request: Request
+        do { request = try Request.decode(payload) } catch {
+            for d in descriptors { close(d) }
+            throw error
+        }
+        let named = request.session
+        let reply = hangups.whileWatching(client.fd, onHangup: { [self] in
+            for id in opened.ids.union(named.map { [$0] } ?? []) { backend.cancelSession(id) }
+        }) {
+            handle(request, jobserver: jobserver(request, descriptors))
+        }
+        switch (request, reply) {
+        case (.openSession, .session(let id, _)): opened.insert(id)
+        case (.closeSession(let id, _), _): opened.remove(id)
+        default: break
+        }
+        try client.send(reply.encoded())
     }
 
     /// make's jobserver, from the descriptors a session request carried; any other request's
@@ -185,6 +195,15 @@ public final class Server: Sendable {
         case .command(let name, let args): return commands.run(name, args, stop: stop)
         }
     }
+}
+
+/// The sessions a connection opened and has not closed.
+private final class OpenSessions: Sendable {
+    private let state = Mutex<Set<String>>([])
+
+    var ids: Set<String> { state.withLock { $0 } }
+    func insert(_ id: String) { _ = state.withLock { $0.insert(id) } }
+    func remove(_ id: String) { _ = state.withLock { $0.remove(id) } }
 }
 
 extension Request {

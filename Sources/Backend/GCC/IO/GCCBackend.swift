@@ -63,23 +63,25 @@ public final class GCCBackend: LinkBackend {
         }
         let job = DriverJob(driver: driver, invocation: invocation)
         let command = DriverCommand.classify(job.arguments)
-        let outcome = session.slots.serving { () -> JobOutcome in
-            guard !session.cancellation.isCancelled else { return .refused(LinkCancelled().description) }
-            do {
-                switch command {
-                case .wpa(let wpaCommand): return .finished(try wpa.run(wpaCommand, job: job, session: session))
-                case .ltrans(let ltransCommand): return .finished(try ltrans.run(ltransCommand, job: job, session: session))
-                case .other: return .finished(try job.run(context.runner, for: session).output)
-                }
-            } catch {
-                return .refused("\(error)")
-            }
-        }
+        let outcome = session.slots.serving { run(command, job: job, session: session) }
         guard !session.cancellation.isCancelled else {
             InterruptedJob(command: command, job: job).removeOutputs()
             return .refused(LinkCancelled().description)
         }
         return outcome
+    }
+
+    private func run(_ command: DriverCommand, job: DriverJob, session: GCCLinkSession) -> JobOutcome {
+        do {
+            try session.cancellation.check()
+            switch command {
+            case .wpa(let wpaCommand): return .finished(try wpa.run(wpaCommand, job: job, session: session))
+            case .ltrans(let ltransCommand): return .finished(try ltrans.run(ltransCommand, job: job, session: session))
+            case .other: return .finished(try job.run(context.runner, for: session).output)
+            }
+        } catch {
+            return .refused("\(error)")
+        }
     }
 
     public func closeSession(_ id: String, exitStatus: Int32) -> String? {
@@ -91,8 +93,7 @@ public final class GCCBackend: LinkBackend {
         // for, an interrupted link's jobs) stops unless another link waits for it.
         session.cancellation.cancel()
         session.slots.close()
-        objects.retain(session.snapshot.detail.inputs)
-        for forgotten in closed.forgotten { objects.release(forgotten.snapshot.detail.inputs) }
+        keepInputs(of: closed)
         let record = session.withRecord { r in
             r.exitStatus = exitStatus
             return r
@@ -103,6 +104,12 @@ public final class GCCBackend: LinkBackend {
             "rebuilt": "\(record.outcomes.filter { $0.kind == .rebuilt }.count)",
         ])
         return record.storeWarning.map { "ltod did not cache this link's results: \($0)" }
+    }
+
+    /// The closed link is kept: its inputs too; those of the links it made the registry forget are released.
+    private func keepInputs(of closed: SessionRegistry<GCCLinkDetail>.Closed) {
+        objects.retain(closed.session.snapshot.detail.inputs)
+        for forgotten in closed.forgotten { objects.release(forgotten.snapshot.detail.inputs) }
     }
 
     public func cancelSession(_ id: String) {
