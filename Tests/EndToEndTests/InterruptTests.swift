@@ -30,16 +30,16 @@ extension EndToEnd {
                 group = try spawn(command)
             }
 
-            /// Once an LTRANS compiler runs below `root` (the link itself, or the daemon): Ctrl-C,
-            /// as a terminal sends it, to the whole group.
-            func interrupt(whenCompilingBelow root: Int32) {
+            /// Once an LTRANS compiler runs below `root` (the link itself, or the daemon): `signal`
+            /// to the whole group (SIGINT: Ctrl-C, as a terminal sends it).
+            func interrupt(whenCompilingBelow root: Int32, signal: Int32 = SIGINT) {
                 var started = false
                 for _ in 0..<12_000 where !started {
                     started = !ProcessTree.ltransCompilers(below: root).isEmpty
                     if !started { usleep(5_000) }
                 }
                 #expect(started, "no LTRANS compiler started")
-                kill(-group, SIGINT)
+                kill(-group, signal)
             }
 
             /// Waits until every process of the link has ended.
@@ -108,6 +108,27 @@ extension EndToEnd {
 
             try f.check.compareLinks(f.daemon)
             try f.check.runBoth()
+        }
+
+        /// A killed build (SIGKILL to the link's group: the shims die without a word): the
+        /// daemon notices its clients went away, stops the link's compilers and gives make's
+        /// token back.
+        @Test func aKilledBuildStopsTheLinksWorkAndGivesTheTokenBack() throws {
+            let f = try ProgramFixture("killed", spec: ProgramSpec(files: 16, functionsPerFile: 10, seed: 34), env: ["LTOD_JOBS": "2"])
+            try f.check.compile(f.program.cFiles)
+            let daemon = try Fault.daemonPID(f.daemon.env)
+            let make = try FifoMake(jobs: 2)
+            let link = try InterruptedLink([Products.ltoc, "gcc", "-O2", "-flto", "-o", "app"] + f.objects, directory: f.check.directory,
+                                           tmp: try f.scratch.sub("tmp"), env: f.daemon.env.merging(["MAKEFLAGS": make.makeflags]) { $1 })
+            link.interrupt(whenCompilingBelow: daemon, signal: SIGKILL)
+            let sent = Date()
+            while !ProcessTree.compilers(below: daemon).isEmpty && Date().timeIntervalSince(sent) < 5 { usleep(5_000) }
+            let stopped = Date().timeIntervalSince(sent)
+            #expect(ProcessTree.compilers(below: daemon).isEmpty && stopped < 1, "the daemon's compilers ran on for \(stopped) s")
+            link.waitUntilGone()
+            for _ in 0..<100 where make.tokensAvailable() != 1 { usleep(10_000) }
+            #expect(make.tokensAvailable() == 1, "make's token was not given back")
+            #expect(try f.daemon.stat("sessions.cancelled") == 1)
         }
     }
 }
