@@ -6,15 +6,16 @@ import PackageDescription
 /// and `ltod`'s main chooses the concrete ones.
 ///
 /// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`, `CZstd`) and `CPosix`, the GNU calls
-///   Swift's Glibc module hides.
+///   Swift's Glibc module hides, descriptors passed over a socket and signal traps.
 /// - `Sources/Support`: Foundation-free foundations both binaries link: `LTOHash` (XXH3-128),
 ///   `LTOSystem` (processes, paths, environment, files), `LTOConfig` (the settings table,
 ///   default places, version), `LTOStatistics` (the typed counters).
 /// - `Sources/Wire`: `LTOWire`, the protocol between `ltoc` and `ltod`.
 /// - `Sources/Object`: `LTOObject`, ELF objects and `ar` archives.
 /// - `Sources/Backend`: `LTOBackend` (the toolchain-neutral `LinkBackend` protocol, sessions,
-///   scheduler, in-flight builds), and the GCC backend: `LTOGCC` (pure logic: driver
-///   protocol, keys, `.gnu.lto_*` grammar) and `LTOGCCBackend` (its I/O).
+///   scheduler and make's jobserver, cancellation, in-flight builds), and the GCC backend:
+///   `LTOGCC` (pure logic: driver protocol, keys, `.gnu.lto_*` grammar) and `LTOGCCBackend`
+///   (its I/O).
 /// - `Sources/Storage`: `LTOStorage` (the cache protocols and tiered composition) and the
 ///   tiers: `LTOLocalStorage` (SQLite index and sharded files).
 /// - `Sources/Daemon`: `LTODaemon` (server, listener, systemd, config file, statistics,
@@ -28,6 +29,7 @@ import PackageDescription
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let orderedCollections = Target.Dependency.product(name: "OrderedCollections", package: "swift-collections")
 
 let package = Package(
     name: "ltod",
@@ -44,6 +46,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
@@ -57,7 +60,7 @@ let package = Package(
         .target(name: "LTOSystem", dependencies: ["CPosix"], path: "Sources/Support/LTOSystem", swiftSettings: strict),
         .target(name: "LTOConfig", dependencies: ["LTOSystem"], path: "Sources/Support/LTOConfig", swiftSettings: strict),
         .target(name: "LTOStatistics", path: "Sources/Support/LTOStatistics", swiftSettings: strict),
-        .target(name: "LTOWire", dependencies: ["LTOSystem"], path: "Sources/Wire", swiftSettings: strict),
+        .target(name: "LTOWire", dependencies: ["CPosix", "LTOSystem"], path: "Sources/Wire", swiftSettings: strict),
         .target(name: "LTOObject", dependencies: ["LTOSystem"], path: "Sources/Object", swiftSettings: strict),
 
         .target(name: "LTOStorage", dependencies: ["LTOHash"], path: "Sources/Storage/Core", swiftSettings: strict),
@@ -66,7 +69,8 @@ let package = Package(
             path: "Sources/Storage/Local", swiftSettings: strict),
 
         .target(
-            name: "LTOBackend", dependencies: ["LTOHash", "LTOSystem"], path: "Sources/Backend/Core", swiftSettings: strict),
+            name: "LTOBackend", dependencies: ["LTOHash", "LTOSystem", orderedCollections], path: "Sources/Backend/Core",
+            swiftSettings: strict),
         .target(
             name: "LTOGCC", dependencies: ["LTOConfig", "LTOHash", "LTOObject", "LTOSystem"], path: "Sources/Backend/GCC/Logic",
             swiftSettings: strict),
@@ -90,7 +94,7 @@ let package = Package(
             ],
             path: "Sources/Executables/ltod", swiftSettings: strict),
         .executableTarget(
-            name: "ltoc", dependencies: ["LTOConfig", "LTOGCC", "LTOSystem", "LTOWire"], path: "Sources/Executables/ltoc",
+            name: "ltoc", dependencies: ["CPosix", "LTOConfig", "LTOGCC", "LTOSystem", "LTOWire"], path: "Sources/Executables/ltoc",
             swiftSettings: strict, linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
 
         .target(name: "SyntheticC", swiftSettings: strict),

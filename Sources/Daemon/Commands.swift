@@ -92,7 +92,9 @@ struct Commands: Sendable {
         stats.importFallbacks(from: Places.fallbackLog(forSocket: socketPath))
         let summary = try local.summary()
         let (allTime, since) = stats.snapshot()
+        let memory = backend.memoryUse()
         return StatsReport(allTime: allTime, sinceStart: since, gauges: [
+            .memoryTargets: Double(memory.targets), .memoryInputs: Double(memory.inputs),
             .cacheEntries: Double(summary.entries), .cacheBytes: Double(summary.bytes), .cacheLimitBytes: Double(summary.limitBytes),
             .schedulerLimit: Double(scheduler.limit), .schedulerPeakRunning: Double(scheduler.peakRunning),
         ])

@@ -13,12 +13,15 @@ import Synchronization
 /// The running daemon: accepts connections on its socket, checks each peer's uid,
 /// and serves one request/reply exchange after another on a thread per connection
 /// (requests block for as long as a compiler runs, so threads are the natural unit).
+/// A client that goes away cancels its link's work: while a request is served, a watcher
+/// notices the hang-up; a connection that ends leaves no session of its own open.
 public final class Server: Sendable {
     public let configuration: Configuration
     let listener: Listener
     let backend: any LinkBackend
     let commands: Commands
     let log: Logger
+    private let hangups = HangupWatcher()
     private let stopping = Atomic<Bool>(false)
     private let connections = Mutex(0)
     private let lastActivity = Mutex(Date())
@@ -95,36 +98,16 @@ public final class Server: Sendable {
 
     private func serve(_ client: FrameSocket) {
         do {
-            // The hello is read before the uid check so that the refusal is not lost to a
-            // reset (closing a socket with unread data resets it); it is one bounded frame.
-            let hello = try Request.decode(try client.receive(limit: 64))
-            guard try client.peerUID() == getuid() else {
-                log.warning("refused a connection from another user")
-                try client.send(Reply.failure("ltod serves only uid \(getuid())").encoded())
-                return
-            }
-            guard case .hello(let version) = hello else {
-                try client.send(Reply.failure("expected hello as the first message").encoded())
-                return
-            }
-            guard version == Protocol.version else {
-                try client.send(Reply.failure(WireError.unsupportedVersion(version).description).encoded())
-                return
-            }
-            try client.send(Reply.hello(version: Protocol.version, pid: getpid()).encoded())
-            var opened: Set<String> = []
+            guard try greet(client) else { return }
+            let opened = OpenSessions()
             // A wrapper that dies mid-link (killed build, ^C) leaves no session open behind it.
-            defer { for id in opened { _ = backend.closeSession(id, exitStatus: -1) } }
-            while true {
-                let request = try Request.decode(try client.receive())
-                let reply = handle(request)
-                switch (request, reply) {
-                case (.openSession, .session(let id, _)): opened.insert(id)
-                case (.closeSession(let id, _), _): opened.remove(id)
-                default: break
+            defer {
+                for id in opened.ids {
+                    backend.cancelSession(id)
+                    _ = backend.closeSession(id, exitStatus: -1)
                 }
-                try client.send(reply.encoded())
             }
+            while true { try serveRequest(client, opened: opened) }
         } catch WireError.closed {
             return
         } catch {
@@ -133,11 +116,71 @@ public final class Server: Sendable {
         }
     }
 
-    private func handle(_ request: Request) -> Reply {
+    /// The hello exchange: true when the client may go on.
+    private func greet(_ client: FrameSocket) throws -> Bool {
+        // The hello is read before the uid check so that the refusal is not lost to a
+        // reset (closing a socket with unread data resets it); it is one bounded frame.
+        let hello = try Request.decode(try client.receive(limit: 64))
+        guard try client.peerUID() == getuid() else {
+            log.warning("refused a connection from another user")
+            try client.send(Reply.failure("ltod serves only uid \(getuid())").encoded())
+            return false
+        }
+        guard case .hello(let version) = hello else {
+            try client.send(Reply.failure("expected hello as the first message").encoded())
+            return false
+        }
+        guard version == Protocol.version else {
+            try client.send(Reply.failure(WireError.unsupportedVersion(version).description).encoded())
+            return false
+        }
+        try client.send(Reply.hello(version: Protocol.version, pid: getpid()).encoded())
+        return true
+    }
+
+    /// Serves one request of a connection whose open sessions are `opened`. If the client hangs
+    /// up meanwhile, the sessions it opened and the one the request names are cancelled.
+    private func serveRequest(_ client: FrameSocket, opened: OpenSessions) throws {
+        let (payload, descriptors) = try client.receiveWithDescriptors()
+        let request: Request
+        do { request = try Request.decode(payload) } catch {
+            for d in descriptors { close(d) }
+            throw error
+        }
+        let named = request.session
+        let reply = hangups.whileWatching(client.fd, onHangup: { [self] in
+            for id in opened.ids.union(named.map { [$0] } ?? []) { backend.cancelSession(id) }
+        }) {
+            handle(request, jobserver: jobserver(request, descriptors))
+        }
+        switch (request, reply) {
+        case (.openSession, .session(let id, _)): opened.insert(id)
+        case (.closeSession(let id, _), _): opened.remove(id)
+        default: break
+        }
+        try client.send(reply.encoded())
+    }
+
+    /// make's jobserver, from the descriptors a session request carried; any other request's
+    /// descriptors, and unusable ones, are closed.
+    private func jobserver(_ request: Request, _ descriptors: [Int32]) -> Jobserver? {
+        guard case .openSession = request, descriptors.count == 2 else {
+            for d in descriptors { close(d) }
+            return nil
+        }
+        do {
+            return try Jobserver(readEnd: descriptors[0], writeEnd: descriptors[1])
+        } catch {
+            log.warning("link runs on ltod's own job limit: \(error)")
+            return nil
+        }
+    }
+
+    private func handle(_ request: Request, jobserver: Jobserver?) -> Reply {
         switch request {
         case .hello: return .failure("hello was already exchanged")
         case .openSession(let inv):
-            switch backend.openSession(inv) {
+            switch backend.openSession(inv, jobserver: jobserver) {
             case .opened(let id, let option): return .session(id: id, partitionOption: option ?? "")
             case .declined(let reason): return .passThrough(reason: reason)
             }
@@ -150,6 +193,26 @@ public final class Server: Sendable {
             case .refused(let reason): return .failure(reason)
             }
         case .command(let name, let args): return commands.run(name, args, stop: stop)
+        }
+    }
+}
+
+/// The sessions a connection opened and has not closed.
+private final class OpenSessions: Sendable {
+    private let state = Mutex<Set<String>>([])
+
+    var ids: Set<String> { state.withLock { $0 } }
+    func insert(_ id: String) { _ = state.withLock { $0.insert(id) } }
+    func remove(_ id: String) { _ = state.withLock { $0.remove(id) } }
+}
+
+extension Request {
+    /// The link session a request names, if any.
+    fileprivate var session: String? {
+        switch self {
+        case .compile(let session, _): return session
+        case .closeSession(let id, _): return id
+        default: return nil
         }
     }
 }

@@ -72,7 +72,7 @@ struct StatsReport: Sendable {
     /// The table's rows: every gauge and counter in its group, with the hit rate after the misses.
     private static let layout: [Row] = {
         var rows: [Row] = []
-        for group in ["cache", "wpa", "ltrans", "sessions", "scheduler", "inputs"] {
+        for group in ["cache", "wpa", "ltrans", "sessions", "scheduler", "inputs", "memory"] {
             for gauge in Gauge.allCases where gauge.group == group {
                 rows.append(Row(group: group, label: gauge.label, since: { _ in "" }, all: { $0.format(gauge) }))
             }
@@ -103,7 +103,8 @@ struct StatsReport: Sendable {
     }
 
     private static func title(_ group: String) -> String {
-        ["cache": "Cache", "wpa": "WPA", "ltrans": "LTRANS", "sessions": "Sessions", "scheduler": "Scheduler", "inputs": "Inputs"][group] ?? group
+        ["cache": "Cache", "wpa": "WPA", "ltrans": "LTRANS", "sessions": "Sessions", "scheduler": "Scheduler", "inputs": "Inputs",
+         "memory": "Memory"][group] ?? group
     }
 
     private static func jsonValue(_ statistic: Statistic, _ value: Double) -> Any {

@@ -10,6 +10,8 @@ public enum Protocol {
     static let magic: [UInt8] = Array("LTOD".utf8)
     static let maxListCount = 1 << 16
     static let maxSessionID = 64
+    /// The most descriptors a frame carries: make's jobserver, its read end and its write end.
+    public static let maxDescriptors = 2
 }
 
 /// What a client asks of the daemon. The first frame of every connection is `hello`.
@@ -17,7 +19,9 @@ public enum Request: Equatable, Sendable {
     case hello(version: UInt16)
     /// A management or query command (`stats`, `explain`, `gc`, ...), answered with `output`.
     case command(name: String, arguments: [String])
-    /// The wrapper announces a link: GCC's lto-wrapper invocation.
+    /// The wrapper announces a link: GCC's lto-wrapper invocation. When the link runs under
+    /// make's jobserver, its frame carries the jobserver as two descriptors (SCM_RIGHTS): the
+    /// read end and the write end (for make 4.4's FIFO, one descriptor of it opened for both).
     case openSession(Invocation)
     /// The wrapper reports how the real lto-wrapper ended.
     case closeSession(id: String, exitStatus: Int32)

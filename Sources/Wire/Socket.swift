@@ -1,6 +1,9 @@
+// LTOWire: the socket between ltoc and ltod: connecting, the peer's uid, and frames, which may
+// carry descriptors (make's jobserver, handed over with the frame that opens a link session).
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPosix
 import LTOSystem
 
 /// A connected Unix stream socket that exchanges length-prefixed frames:
@@ -34,33 +37,55 @@ public final class FrameSocket: Sendable {
         return cred.uid
     }
 
-    public func send(_ payload: [UInt8]) throws(WireError) {
+    /// Sends one frame; `descriptors` (at most `Protocol.maxDescriptors`) travel with its first byte.
+    public func send(_ payload: [UInt8], passing descriptors: [Int32] = []) throws(WireError) {
         guard payload.count <= Int(Protocol.maxFrameBytes) else {
             throw .frameTooLarge(UInt32(clamping: payload.count), limit: Protocol.maxFrameBytes)
         }
         let n = UInt32(payload.count)
         var frame: [UInt8] = [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)]
         frame.append(contentsOf: payload)
-        try writeAll(frame)
+        try writeAll(frame, passing: descriptors)
     }
 
-    /// Reads one frame; `.closed` when the peer closed cleanly before a new frame.
+    /// Reads one frame; `.closed` when the peer closed cleanly before a new frame. Descriptors
+    /// sent with it are closed.
     public func receive(limit: UInt32 = Protocol.maxFrameBytes) throws(WireError) -> [UInt8] {
-        let header = try readExactly(4, atFrameStart: true)
-        let n = header.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        guard n <= limit else { throw .frameTooLarge(n, limit: limit) }
-        return try readExactly(Int(n), atFrameStart: false)
+        let (payload, descriptors) = try receiveWithDescriptors(limit: limit)
+        for d in descriptors { close(d) }
+        return payload
     }
 
-    public func request(_ r: Request) throws(WireError) -> Reply {
-        try send(r.encoded())
+    /// Reads one frame and the descriptors sent with it (close-on-exec; the caller owns them,
+    /// at most `Protocol.maxDescriptors`, any more are closed).
+    public func receiveWithDescriptors(limit: UInt32 = Protocol.maxFrameBytes) throws(WireError) -> (payload: [UInt8], descriptors: [Int32]) {
+        var descriptors: [Int32] = []
+        do throws(WireError) {
+            let header = try readExactly(4, atFrameStart: true, descriptors: &descriptors)
+            let n = header.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            guard n <= limit else { throw WireError.frameTooLarge(n, limit: limit) }
+            return (try readExactly(Int(n), atFrameStart: false, descriptors: &descriptors), descriptors)
+        } catch {
+            for d in descriptors { close(d) }
+            throw error
+        }
+    }
+
+    /// Sends `r` (with `descriptors`) and reads the reply.
+    public func request(_ r: Request, passing descriptors: [Int32] = []) throws(WireError) -> Reply {
+        try send(r.encoded(), passing: descriptors)
         return try Reply.decode(try receive())
     }
 
-    private func writeAll(_ bytes: [UInt8]) throws(WireError) {
+    private func writeAll(_ bytes: [UInt8], passing descriptors: [Int32]) throws(WireError) {
+        guard descriptors.count <= Protocol.maxDescriptors else { throw .invalidField("\(descriptors.count) descriptors in one frame") }
         var sent = 0
         while sent < bytes.count {
-            let rc = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            let rc = bytes.withUnsafeBytes { buffer in
+                sent == 0 && !descriptors.isEmpty
+                    ? ltod_send_with_fds(fd, buffer.baseAddress!, UInt(buffer.count), descriptors, Int32(descriptors.count))
+                    : Glibc.send(fd, buffer.baseAddress! + sent, buffer.count - sent, Int32(MSG_NOSIGNAL))
+            }
             if rc < 0 {
                 if errno == EINTR { continue }
                 throw errno == EPIPE || errno == ECONNRESET ? .closed : .io("send: \(errnoText())")
@@ -69,11 +94,20 @@ public final class FrameSocket: Sendable {
         }
     }
 
-    private func readExactly(_ count: Int, atFrameStart: Bool) throws(WireError) -> [UInt8] {
+    private func readExactly(_ count: Int, atFrameStart: Bool, descriptors: inout [Int32]) throws(WireError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         var got = 0
+        var received = [Int32](repeating: -1, count: Protocol.maxDescriptors)
         while got < count {
-            let rc = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
+            var n: Int32 = 0
+            let rc = buffer.withUnsafeMutableBytes { b in
+                received.withUnsafeMutableBufferPointer {
+                    ltod_recv_with_fds(fd, b.baseAddress! + got, UInt(count - got), $0.baseAddress!, Int32(Protocol.maxDescriptors), &n)
+                }
+            }
+            for d in received.prefix(Int(n)) {
+                if descriptors.count < Protocol.maxDescriptors { descriptors.append(d) } else { close(d) }
+            }
             if rc < 0 {
                 if errno == EINTR { continue }
                 if errno == ECONNRESET { throw .closed }

@@ -8,13 +8,14 @@ import Testing
 
 @Suite struct InFlightTests {
     /// Eight requests for one key at once: one builds, the others wait and reuse its result.
-    @Test func oneKeyIsBuiltOnceHoweverManyAsk() {
+    @Test func oneKeyIsBuiltOnceHoweverManyAsk() throws {
         let inflight = InFlight()
         let key = Digest.of("partition")
         let built = Mutex(0)
         let stored = Mutex(false)
+        let session = LinkSession(id: "s", target: "/t", directory: "/", detail: 0)
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
-            let result = inflight.buildOnce(key, reuse: { stored.withLock { $0 } ? "reused" : nil }) {
+            let result = try? inflight.buildOnce(key, for: session, reuse: { stored.withLock { $0 } ? "reused" : nil }) { _ in
                 built.withLock { $0 += 1 }
                 usleep(50_000)
                 stored.withLock { $0 = true }
@@ -26,18 +27,19 @@ import Testing
     }
 
     /// A build that stores nothing (it failed) does not leave the others without a result.
-    @Test func aBuildThatStoresNothingLetsTheOthersBuild() {
+    @Test func aBuildThatStoresNothingLetsTheOthersBuild() throws {
         let inflight = InFlight()
         let builds = Mutex(0)
+        let session = LinkSession(id: "s", target: "/t", directory: "/", detail: 0)
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            _ = inflight.buildOnce(Digest.of("k"), reuse: { nil as String? }) {
+            _ = try? inflight.buildOnce(Digest.of("k"), for: session, reuse: { nil as String? }) { _ in
                 builds.withLock { $0 += 1 }
                 return "failed"
             }
         }
         #expect(builds.withLock { $0 } == 4)
-        #expect(inflight.claim(Digest.of("k")))
-        #expect(!inflight.claim(Digest.of("k")))
+        #expect(inflight.claim(Digest.of("k"), for: session) != nil)
+        #expect(inflight.claim(Digest.of("k"), for: session) == nil)
         inflight.release(Digest.of("k"))
     }
 }
@@ -48,7 +50,7 @@ import Testing
         let running = Mutex((now: 0, peak: 0, finished: 0))
         for _ in 0..<8 {
             Thread.detachNewThread {
-                scheduler.withSlot {
+                try? scheduler.withSlot(for: DaemonJob()) {
                     running.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
                     usleep(50_000)
                     running.withLock { $0.now -= 1 }
@@ -63,16 +65,29 @@ import Testing
 
 @Suite struct SessionRegistryTests {
     @Test func closedSessionsBecomeTheirTargetsLastLink() {
-        let registry = SessionRegistry<Int>()
+        let registry = SessionRegistry<Int>(keepingLast: 10)
         for (id, target) in [("1", "/a"), ("2", "/b"), ("3", "/a")] {
             registry.add(LinkSession(id: id, target: target, directory: "/", detail: 0))
         }
         #expect(registry.session("2")?.target == "/b")
         _ = registry.close("1")
-        _ = registry.close("3")
+        #expect(registry.close("3")?.forgotten.map(\.id) == ["1"])
         #expect(registry.session("1") == nil && registry.lastLink(of: "/a")?.id == "3")
         #expect(registry.lastLinks().map(\.id) == ["3"])
         #expect(registry.close("nope") == nil)
+    }
+
+    /// Beyond its bound, the registry forgets the least recently linked target.
+    @Test func onlyTheMostRecentlyLinkedTargetsAreKept() {
+        let registry = SessionRegistry<Int>(keepingLast: 2)
+        var forgotten: [String] = []
+        for (id, target) in [("1", "/a"), ("2", "/b"), ("3", "/a"), ("4", "/c"), ("5", "/d")] {
+            registry.add(LinkSession(id: id, target: target, directory: "/", detail: 0))
+            forgotten += registry.close(id)?.forgotten.map(\.id) ?? []
+        }
+        #expect(registry.targetsKept == 2)
+        #expect(Set(registry.lastLinks().map(\.target)) == ["/c", "/d"])
+        #expect(forgotten == ["1", "2", "3"])
     }
 
     @Test func theFirstStoreWarningIsKept() {

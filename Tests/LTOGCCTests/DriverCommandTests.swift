@@ -23,6 +23,15 @@ enum Observed {
         #expect(w.ltransHead == Observed.head)
     }
 
+    /// The partitions WPA writes beside its output list, for removing those of an interrupted link.
+    @Test func knowsTheNamesOfThePartitionsWPAWrites() throws {
+        guard case .wpa(let w) = DriverCommand.classify(Observed.wpa) else { Issue.record("not WPA"); return }
+        for name in ["ccIYyf1W.ltrans0.o", "ccIYyf1W.ltrans17.o"] { #expect(w.writesPartition(named: name), "\(name)") }
+        for name in ["ccIYyf1W.ltrans.out", "ccIYyf1W.ltrans0.ltrans.o", "ccIYyf1W.ltrans.o", "ccOTHER1.ltrans0.o", "ccIYyf1W.ltransx.o"] {
+            #expect(!w.writesPartition(named: name), "\(name)")
+        }
+    }
+
     @Test func classifiesWPAWithJobs() {
         guard case .wpa(let serial) = DriverCommand.classify(Observed.wpa) else { Issue.record("not WPA"); return }
         #expect(serial.ltransRunsSerially)

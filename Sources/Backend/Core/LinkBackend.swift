@@ -1,24 +1,43 @@
 // LTOBackend owns what every toolchain backend shares: the `LinkBackend` protocol the
 // daemon serves links through, link sessions and their registry, the reports `explain`
-// shows, in-flight deduplication of builds, the process scheduler, the scratch area and
-// running compilers with captured output. The GCC backend (LTOGCCBackend) is one
+// shows, in-flight deduplication of builds, the process scheduler with make's jobserver,
+// cancellation, the scratch area and running compilers with captured output. The GCC backend (LTOGCCBackend) is one
 // implementation; the daemon knows only this protocol.
 import LTOSystem
 
 /// A toolchain backend: it takes over a link's LTO step from the toolchain's own wrapper.
 public protocol LinkBackend: Sendable {
     /// Opens a link session for the wrapper's invocation (GCC: lto-wrapper's argv, directory
-    /// and environment), or declines the link.
-    func openSession(_ wrapper: Invocation) -> SessionOpening
+    /// and environment), or declines the link. With `jobserver` (make's, handed over by the
+    /// shim), the link's processes run on make's tokens.
+    func openSession(_ wrapper: Invocation, jobserver: Jobserver?) -> SessionOpening
     /// Runs one driver job the toolchain's wrapper asked for within session `session`.
     func runJob(_ job: Invocation, session: String) -> JobOutcome
     /// Closes a session with the exit status of the toolchain's wrapper. Returns the one
     /// warning the user should see about this link (e.g. results that could not be cached).
     func closeSession(_ session: String, exitStatus: Int32) -> String?
+    /// Stops a session's work that no other link waits for: its shim went away (Ctrl-C, a
+    /// killed build). Jobs of the session then end as refused; the session stays open until closed.
+    func cancelSession(_ session: String)
     /// How far an open session is.
     func progress(of session: String) -> LinkProgress?
     /// The last link of every target known, newest first.
     func lastLinks() -> [LinkReport]
+    /// What the backend keeps in memory between links.
+    func memoryUse() -> MemoryUse
+}
+
+/// What a backend keeps in memory between links: bounded by the targets it keeps.
+public struct MemoryUse: Equatable, Sendable {
+    /// Targets whose last link is kept (for `explain` and to compare the next link with).
+    public let targets: Int
+    /// Input objects whose summaries are kept (those of the kept targets' last links).
+    public let inputs: Int
+
+    public init(targets: Int, inputs: Int) {
+        self.targets = targets
+        self.inputs = inputs
+    }
 }
 
 /// The answer to a session request.

@@ -1,5 +1,6 @@
-// LTOBackend: one link from the wrapper's open to its close, and the registry of open
-// sessions and of each target's last link.
+// LTOBackend: one link from the wrapper's open to its close (with its job slots and its
+// cancellation), and the registry of open sessions and of the last link of the targets
+// used most recently.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,20 +41,25 @@ public struct LinkRecord<Detail: Sendable>: Sendable {
     public var detail: Detail
 }
 
-/// One link: from the wrapper's `openSession` to its `closeSession`.
-public final class LinkSession<Detail: Sendable>: Sendable {
+/// One link: from the wrapper's `openSession` to its `closeSession`. Its compiler processes
+/// run on its job slots (make's tokens, when its shim handed the jobserver over) and stop when
+/// it is cancelled (its shim went away) unless another link waits for them.
+public final class LinkSession<Detail: Sendable>: JobOwner {
     public let id: String
     /// The link's output, absolute: what `explain TARGET` names.
     public let target: String
     public let directory: String
     /// Seconds since the Unix epoch.
     public let started: Double
+    public let slots: JobSlots
+    public let cancellation = Cancellation()
     private let state: Mutex<LinkRecord<Detail>>
 
-    public init(id: String, target: String, directory: String, detail: Detail) {
+    public init(id: String, target: String, directory: String, jobserver: Jobserver? = nil, detail: Detail) {
         self.id = id
         self.target = target
         self.directory = directory
+        slots = JobSlots(jobserver: jobserver)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         started = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
@@ -79,28 +85,39 @@ public final class LinkSession<Detail: Sendable>: Sendable {
     public var snapshot: LinkRecord<Detail> { withRecord { $0 } }
 }
 
-/// The open sessions by id, and the last finished link of each target.
+/// The open sessions by id, and the last finished link of each of the `keepingLast` targets
+/// linked most recently (older ones are forgotten, so memory follows use, not history).
 public final class SessionRegistry<Detail: Sendable>: Sendable {
     private let open = Mutex<[String: LinkSession<Detail>]>([:])
-    private let last = Mutex<[String: LinkSession<Detail>]>([:])
+    private let last: Mutex<RecentlyUsed<String, LinkSession<Detail>>>
 
-    public init() {}
+    public init(keepingLast targets: Int) { last = Mutex(RecentlyUsed(capacity: targets)) }
 
     public func add(_ session: LinkSession<Detail>) { open.withLock { $0[session.id] = session } }
     public func session(_ id: String) -> LinkSession<Detail>? { open.withLock { $0[id] } }
 
+    /// A closed session, and the last links it made the registry forget: its target's previous
+    /// one, and the least recently linked target's beyond the bound.
+    public struct Closed {
+        public let session: LinkSession<Detail>
+        public let forgotten: [LinkSession<Detail>]
+    }
+
     /// Removes an open session and makes it its target's last link.
-    public func close(_ id: String) -> LinkSession<Detail>? {
+    public func close(_ id: String) -> Closed? {
         guard let session = open.withLock({ $0.removeValue(forKey: id) }) else { return nil }
-        last.withLock { $0[session.target] = session }
-        return session
+        let forgotten = last.withLock { $0.insert(session, for: session.target) }
+        return Closed(session: session, forgotten: forgotten)
     }
 
     /// The last finished link of `target`.
     public func lastLink(of target: String) -> LinkSession<Detail>? { last.withLock { $0[target] } }
 
-    /// The last finished link of every target, newest first.
+    /// The last finished link of every target kept, newest first.
     public func lastLinks() -> [LinkSession<Detail>] {
-        last.withLock { Array($0.values) }.sorted { $0.started > $1.started }
+        last.withLock { $0.values }.sorted { $0.started > $1.started }
     }
+
+    /// How many targets' last links are kept.
+    public var targetsKept: Int { last.withLock { $0.count } }
 }

@@ -91,13 +91,16 @@ enum CLI {
         }
     }
 
-    /// Launcher mode: run the compiler, adding ltod's `-B` directory to LTO links.
+    /// Launcher mode: run the compiler, adding ltod's `-B` directory to LTO links, and keeping
+    /// make's jobserver for the link's wrapper where GCC's driver would drop it from MAKEFLAGS.
     static func launch(_ args: [String]) -> Never {
         let compiler = args[0]
         let rest = Array(args.dropFirst())
-        let argv = Launcher.isLTOLink(rest)
-            ? Launcher.arguments(compiler: compiler, args: rest, libexecDir: libexecDirectory())
-            : args
+        let link = Launcher.isLTOLink(rest)
+        let argv = link ? Launcher.arguments(compiler: compiler, args: rest, libexecDir: libexecDirectory()) : args
+        if link, let jobserver = lookup("MAKEFLAGS").flatMap(MakeJobserver.init(makeflags:)) {
+            setenv(ShimEnvironment.jobserver, jobserver.auth, 1)
+        }
         do { try exec(Command(executable: compiler, argv: argv)) } catch { fail("\(error)", status: 127) }
     }
 }

@@ -10,22 +10,24 @@ enum Progress {
     static let delay = 1.0
     static let interval: UInt32 = 200_000
 
-    /// Waits for the real lto-wrapper, asking the daemon for the session's progress meanwhile.
-    static func waitShowing(_ pid: pid_t, socket: FrameSocket, session: String) -> ExitStatus {
+    /// Waits for the real lto-wrapper, asking the daemon for the session's progress meanwhile;
+    /// nil when a termination signal is caught first.
+    static func waitShowing(_ pid: pid_t, socket: FrameSocket, session: String) -> ExitStatus? {
         let start = now()
         var shown = false
         defer { if shown { writeAll(2, Array("\r\u{1B}[K".utf8)) } }
-        while true {
+        while Interrupt.signal == nil {
             var status: Int32 = 0
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { return ExitStatus(waitStatus: status) }
-            if r < 0 && errno != EINTR { return wait(for: pid) }
+            if r < 0 && errno != EINTR { return Interrupt.wait(for: pid) }
             if now() - start >= delay, let line = line(socket, session) {
                 writeAll(2, Array(("\r\u{1B}[K" + line).utf8))
                 shown = true
             }
             usleep(interval)
         }
+        return nil
     }
 
     private static func line(_ socket: FrameSocket, _ session: String) -> String? {

@@ -7,11 +7,16 @@ import LTOSystem
 import LTOWire
 
 /// Wrapper mode: ltoc runs as GCC's lto-wrapper for one link. It opens a session with
-/// the daemon, then runs GCC's real lto-wrapper with COLLECT_GCC pointing back at
-/// ltoc, so that every WPA and LTRANS command reaches the daemon. If the daemon
-/// cannot be reached, the real lto-wrapper runs as if ltod were not there.
+/// the daemon (handing it make's jobserver when the link has one), then runs GCC's real
+/// lto-wrapper with COLLECT_GCC pointing back at ltoc, so that every WPA and LTRANS command
+/// reaches the daemon. If the daemon cannot be reached, the real lto-wrapper runs as if ltod
+/// were not there.
 enum Wrapper {
     static func run(_ argv: [String]) -> Never {
+        // First, before this process opens anything that could take the descriptor numbers
+        // MAKEFLAGS names (make passes them only to `+` recipes).
+        let jobserver = (lookup("MAKEFLAGS").flatMap(MakeJobserver.init(makeflags:))
+            ?? lookup(ShimEnvironment.jobserver).flatMap(MakeJobserver.init(auth:)))?.descriptors()
         guard let collectGCC = lookup("COLLECT_GCC"), !collectGCC.isEmpty else {
             fail("COLLECT_GCC is not set: lto-wrapper is run by gcc during a -flto link, not by hand")
         }
@@ -23,7 +28,8 @@ enum Wrapper {
         let reply: Reply
         do {
             socket = try connectToDaemon(autostart: true)
-            reply = try socket.request(.openSession(invocation))
+            reply = try socket.request(.openSession(invocation), passing: jobserver.map { [$0.read, $0.write] } ?? [])
+            if let jobserver, jobserver.opened { close(jobserver.read) }
         } catch {
             fallBack(real: real, argv: argv, reason: "\(error)")
         }
@@ -38,19 +44,31 @@ enum Wrapper {
             let options = CollectOptions.appending(partitionOption, to: lookup("COLLECT_GCC_OPTIONS") ?? "")
             childEnv = setting("COLLECT_GCC_OPTIONS", to: options, in: childEnv)
         }
-        let status: ExitStatus
-        do {
-            let pid = try spawn(Command(executable: real, argv: [real] + argv.dropFirst(), environment: childEnv))
-            status = isatty(2) == 1 ? Progress.waitShowing(pid, socket: socket, session: id) : wait(for: pid)
-        } catch {
-            fail("\(error)")
-        }
+        Interrupt.trap()
+        var command = Command(executable: real, argv: [real] + argv.dropFirst(), environment: childEnv)
+        command.resetSignals = false
+        let pid: pid_t
+        do { pid = try spawn(command) } catch { fail("\(error)") }
+        let ended = isatty(2) == 1 ? Progress.waitShowing(pid, socket: socket, session: id) : Interrupt.wait(for: pid)
+        if let signal = Interrupt.signal { interrupted(by: signal, realWrapper: ended == nil ? pid : nil, socket: socket, session: id) }
+        guard let status = ended else { fail("lost track of \(real)") }
         switch try? socket.request(.closeSession(id: id, exitStatus: status.code)) {
         case nil: printError("ltod went away during this link; it finished without the cache")
         case .output(_, _, let warning)? where !warning.isEmpty: printError(String(decoding: warning, as: UTF8.self))
         default: break
         }
         exit(status.code)
+    }
+
+    /// A termination signal during the link (see Interrupt): passed on to GCC's lto-wrapper
+    /// (`pid`, unless it has ended already), the session closed at once (the daemon stops its
+    /// work and gives make's tokens back), then, once lto-wrapper has ended, this process ends
+    /// by the same signal.
+    static func interrupted(by signal: Int32, realWrapper pid: pid_t?, socket: FrameSocket, session id: String) -> Never {
+        if let pid { kill(pid, signal) }
+        _ = try? socket.request(.closeSession(id: id, exitStatus: 128 + signal))
+        if let pid { _ = wait(for: pid) }
+        Interrupt.die(by: signal)
     }
 
     /// Runs GCC's own lto-wrapper with ltod out of the way.

@@ -12,12 +12,15 @@ import LTOSystem
 public let ltodVersion = "0.1.0"
 
 /// Environment variables the shim sets for GCC's lto-wrapper, which runs the shim again as
-/// its driver: the real driver to run and the link session the jobs belong to.
+/// its driver: the real driver to run and the link session the jobs belong to; and the one
+/// the launcher sets for the link: make's jobserver as MAKEFLAGS named it (GCC 12's driver
+/// drops from MAKEFLAGS a jobserver it cannot use itself, such as make 4.4's FIFO).
 public enum ShimEnvironment {
     public static let driver = "LTOD_DRIVER"
     public static let session = "LTOD_SESSION"
-    /// Both, for removing them before a real compiler runs.
-    public static let all = [driver, session]
+    public static let jobserver = "LTOD_JOBSERVER"
+    /// All, for removing them before a real compiler runs.
+    public static let all = [driver, session, jobserver]
 }
 
 /// Where ltod keeps its files, from the environment (a lookup function, so that the daemon

@@ -41,6 +41,9 @@ public struct Configuration: Sendable {
     /// The fraction of canonical-only cache hits compiled again in the background and
     /// compared byte for byte with the cached object (0: none).
     public var auditFraction = 0.0
+    /// Targets whose last link (inputs, partitions, report) the daemon keeps in memory; the
+    /// least recently linked beyond it are forgotten.
+    public var maxTargets = 100
     public var logLevel = "info"
     /// The daemon exits after this many seconds without a connection (0: never).
     public var idleTimeout: Double = 30 * 60
@@ -209,6 +212,11 @@ public struct Setting: Sendable {
         Setting(key: "audit", environment: "LTOD_AUDIT", choices: "a fraction from 0 to 1, such as 0.05",
                 help: "fraction of canonical-only hits compiled again and compared in the background", scope: .daemon,
                 apply: { c, v in v.fraction.map { c.auditFraction = $0 } != nil }, show: { decimal($0.auditFraction, places: 2) }),
+        Setting(key: "max_targets", environment: "LTOD_MAX_TARGETS", choices: "a positive number",
+                help: "targets whose last link the daemon keeps in memory; the least recently linked are forgotten beyond it",
+                scope: .daemon,
+                apply: { c, v in v.text.flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }.map { c.maxTargets = $0 } != nil },
+                show: { String($0.maxTargets) }),
     ]
 
     /// The settings as `--help` lists them: variable, key, valid values, default, what it does.

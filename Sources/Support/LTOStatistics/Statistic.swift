@@ -28,6 +28,8 @@ public enum Statistic: String, CaseIterable, Sendable {
     case ltransSecondsSaved = "ltrans.seconds_saved"
     case sessionsTotal = "sessions.total"
     case sessionsFallbacks = "sessions.fallbacks"
+    case sessionsJobservers = "sessions.jobservers"
+    case sessionsCancelled = "sessions.cancelled"
     case inputsParsed = "inputs.parsed"
     case inputsReused = "inputs.reused"
 
@@ -65,6 +67,8 @@ public enum Statistic: String, CaseIterable, Sendable {
         case .ltransSecondsSaved: return "recorded build time of the partitions taken from the cache"
         case .sessionsTotal: return "links seen"
         case .sessionsFallbacks: return "links that ran without the daemon"
+        case .sessionsJobservers: return "links whose processes ran on make's jobserver tokens"
+        case .sessionsCancelled: return "links interrupted: a signal ended them or their ltoc went away (Ctrl-C, a killed build)"
         case .inputsParsed: return "input objects read and parsed"
         case .inputsReused: return "unchanged input objects not read again"
         }
@@ -96,6 +100,8 @@ public enum Statistic: String, CaseIterable, Sendable {
         case .ltransSecondsSaved: return "time saved"
         case .sessionsTotal: return "links"
         case .sessionsFallbacks: return "fallbacks"
+        case .sessionsJobservers: return "on make's jobserver"
+        case .sessionsCancelled: return "interrupted"
         case .inputsParsed: return "parsed"
         case .inputsReused: return "unchanged, not re-read"
         }
@@ -109,6 +115,8 @@ public enum Gauge: String, CaseIterable, Sendable {
     case cacheLimitBytes = "cache.limit_bytes"
     case schedulerLimit = "scheduler.limit"
     case schedulerPeakRunning = "scheduler.peak_running"
+    case memoryTargets = "memory.targets"
+    case memoryInputs = "memory.inputs"
 
     public var name: String { rawValue }
     public var group: String { String(rawValue.prefix { $0 != "." }) }
@@ -121,6 +129,8 @@ public enum Gauge: String, CaseIterable, Sendable {
         case .cacheLimitBytes: return "cache size limit in bytes"
         case .schedulerLimit: return "bound on concurrent WPA/LTRANS processes"
         case .schedulerPeakRunning: return "most WPA/LTRANS processes seen running at once"
+        case .memoryTargets: return "targets whose last link is kept in memory (at most max_targets)"
+        case .memoryInputs: return "input objects whose summaries are kept in memory (those of the kept links)"
         }
     }
 
@@ -131,6 +141,8 @@ public enum Gauge: String, CaseIterable, Sendable {
         case .cacheLimitBytes: return "limit"
         case .schedulerLimit: return "limit"
         case .schedulerPeakRunning: return "peak running"
+        case .memoryTargets: return "targets kept"
+        case .memoryInputs: return "inputs kept"
         }
     }
 }

@@ -36,6 +36,12 @@ public struct Command: Sendable {
     /// daemon itself must not hold a client's pipes open; the shim's children keep
     /// theirs (make's jobserver descriptors have to reach lto-wrapper).
     public var closeOtherDescriptors = false
+    /// Run the child in a process group of its own, so that it and every process it starts
+    /// (a compiler driver's lto1 and as) can be signalled together.
+    public var newProcessGroup = false
+    /// Start the child with every signal's default action. Off, the child inherits ignored
+    /// signals as `exec` would (the shim runs GCC's lto-wrapper that way).
+    public var resetSignals = true
 
     public init(executable: String, argv: [String], environment: [String]? = nil, directory: String? = nil) {
         self.executable = executable
@@ -102,9 +108,12 @@ public func spawn(_ command: Command) throws(SpawnError) -> pid_t {
     sigemptyset(&empty)
     posix_spawnattr_setsigdefault(&attr, &defaults)
     posix_spawnattr_setsigmask(&attr, &empty)
+    posix_spawnattr_setpgroup(&attr, 0)
     // POSIX_SPAWN_SETSID (0x80) is glibc's; Swift's Glibc module does not export the name.
     let setsid: Int32 = command.newSession ? 0x80 : 0
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | setsid))
+    let group: Int32 = command.newProcessGroup ? POSIX_SPAWN_SETPGROUP : 0
+    let signals: Int32 = command.resetSignals ? POSIX_SPAWN_SETSIGDEF : 0
+    posix_spawnattr_setflags(&attr, Int16(signals | POSIX_SPAWN_SETSIGMASK | setsid | group))
 
     var pid: pid_t = 0
     let rc = withCStrings(command.argv) { argv in

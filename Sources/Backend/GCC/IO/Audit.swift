@@ -3,6 +3,7 @@
 // object. A mismatch removes the entry and disables canonical keys for that compiler until
 // the daemon restarts.
 import Foundation
+import LTOBackend
 import LTOGCC
 import LTOHash
 import LTOStatistics
@@ -55,7 +56,7 @@ final class Auditor: Sendable {
     private func run(_ request: AuditRequest, evidence: String) {
         let rebuilt = evidence + "/rebuilt.ltrans.o", cached = evidence + "/cached.ltrans.o"
         let args = request.command.retargeted(input: evidence + "/partition.o", output: rebuilt)
-        guard let result = try? request.job.with(arguments: args).run(context.runner), result.status.succeeded,
+        guard let result = try? request.job.with(arguments: args).run(context.runner, for: DaemonJob()), result.status.succeeded,
               (try? context.storage.retrieve(CacheKey(request.key), to: cached)) != nil
         else {
             context.log.warning("audit of \(request.key) could not run: LTRANS failed or the entry is gone")

@@ -1,4 +1,5 @@
 // LTOGCCBackend: the compiler's identity, for the cache key.
+import LTOBackend
 import LTOGCC
 import LTOHash
 import LTOSystem
@@ -20,7 +21,8 @@ enum CompilerProbeError: Error, CustomStringConvertible {
 /// The driver is asked once per link (a few milliseconds), never trusted across links: a
 /// new `as` earlier in PATH or a new specs file must change the next link's keys.
 final class CompilerIdentity: Sendable {
-    private let memo = Mutex<[String: Probe]>([:])
+    /// Probes are per link (the session is in the key), so only the most recent are worth keeping.
+    private let memo = Mutex(RecentlyUsed<String, Probe>(capacity: 256))
 
     private struct Probe: Sendable {
         let facts: [String]
@@ -35,13 +37,9 @@ final class CompilerIdentity: Sendable {
         // PATH decides which assembler the driver runs (`-print-prog-name=as` answers a bare name).
         let memoKey = ([session, real, Self.stamp(real), directory] + prefixes
             + ["COMPILER_PATH", "GCC_EXEC_PREFIX", "PATH"].map { lookup($0, in: environment) ?? "-" }).joined(separator: "\u{1}")
-        let probe = try memo.withLock { $0[memoKey] } ?? {
+        let probe = try memo.withLock { $0.use(memoKey) } ?? {
             let p = try Self.probe(driver: driver, environment: environment, prefixes: prefixes, directory: directory)
-            memo.withLock { memo in
-                // Sessions are short; keep the table small rather than tracking their ends here.
-                if memo.count > 256 { memo.removeAll() }
-                memo[memoKey] = p
-            }
+            memo.withLock { _ = $0.insert(p, for: memoKey) }
             return p
         }()
         // Tools are re-stat'ed every time: an in-place upgrade must miss.

@@ -52,8 +52,9 @@ struct DriverJob: Sendable {
 
     func absolute(_ path: String) -> String { invocation.absolute(path) }
 
-    /// Runs the real driver, exactly as lto-wrapper asked, on a scheduler slot.
-    func run(_ runner: ProcessRunner) throws -> ProcessResult {
-        try runner.run(Command(executable: executable, argv: [driver] + rawArguments, environment: environment, directory: invocation.cwd))
+    /// Runs the real driver, exactly as lto-wrapper asked, on a scheduler slot of `owner`.
+    func run(_ runner: ProcessRunner, for owner: some JobOwner) throws -> ProcessResult {
+        try runner.run(Command(executable: executable, argv: [driver] + rawArguments, environment: environment, directory: invocation.cwd),
+                       for: owner)
     }
 }

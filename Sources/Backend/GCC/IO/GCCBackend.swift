@@ -1,8 +1,8 @@
 // LTOGCCBackend owns the GCC backend's I/O: link sessions opened from lto-wrapper's
 // invocation, WPA with the real driver, LTRANS answered from the cache or compiled, builds
 // ahead of lto-wrapper's requests, the compiler's identity, partition keys (canonical or by
-// bytes), their audit, and the memo of input objects. What it knows about GCC as pure logic
-// is in LTOGCC.
+// bytes), their audit, the memo of input objects, and what an interrupted link's jobs leave.
+// What it knows about GCC as pure logic is in LTOGCC.
 import Foundation
 import LTOBackend
 import LTOConfig
@@ -16,7 +16,7 @@ import Logging
 /// partition, and answers LTRANS requests from the cache or by running the real LTRANS.
 public final class GCCBackend: LinkBackend {
     private let context: BackendContext
-    private let sessions = SessionRegistry<GCCLinkDetail>()
+    private let sessions: SessionRegistry<GCCLinkDetail>
     private let objects: ObjectMemo
     private let wpa: WPAStage
     private let ltrans: LTRANSStage
@@ -27,6 +27,7 @@ public final class GCCBackend: LinkBackend {
         let context = BackendContext(storage: storage, runner: ProcessRunner(scratch: scratch, scheduler: scheduler), stats: stats,
                                      configuration: configuration, log: log)
         self.context = context
+        sessions = SessionRegistry(keepingLast: configuration.maxTargets)
         objects = ObjectMemo(stats: stats)
         let audit = Auditor(context: context)
         ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: CompilerIdentity(), audit: audit),
@@ -34,7 +35,7 @@ public final class GCCBackend: LinkBackend {
         wpa = WPAStage(context: context, ltrans: ltrans)
     }
 
-    public func openSession(_ wrapper: Invocation) -> SessionOpening {
+    public func openSession(_ wrapper: Invocation, jobserver: Jobserver?) -> SessionOpening {
         let inputs = objects.inputs(wrapperArguments: Array(wrapper.argv.dropFirst()), directory: wrapper.cwd)
         // Offloading runs mkoffload, which finds the accelerator compiler next to COLLECT_GCC.
         if let offload = inputs.first(where: { $0.summary?.elf.sections.contains { $0.name.hasPrefix(".gnu.offload_lto_") } ?? false }) {
@@ -43,10 +44,10 @@ public final class GCCBackend: LinkBackend {
         let options = wrapper.env("COLLECT_GCC_OPTIONS") ?? ""
         let target = CollectOptions.linkTarget(options, directory: wrapper.cwd)
         let previous = sessions.lastLink(of: target)?.snapshot.detail.inputs
-        let session = GCCLinkSession(id: UUID().uuidString, target: target, directory: wrapper.cwd,
+        let session = GCCLinkSession(id: UUID().uuidString, target: target, directory: wrapper.cwd, jobserver: jobserver,
                                      detail: GCCLinkDetail(inputs: inputs, changes: previous.map { InputChanges.between($0, inputs) }))
         sessions.add(session)
-        context.stats.add(.sessionsTotal)
+        context.stats.add([.sessionsTotal: 1, .sessionsJobservers: jobserver == nil ? 0 : 1])
         context.log.debug("session opened", metadata: ["session": "\(session.id)", "target": "\(session.target)"])
         return .opened(id: session.id, partitionOption: CollectOptions.partitionOption(for: context.configuration.partition, in: options))
     }
@@ -61,11 +62,22 @@ public final class GCCBackend: LinkBackend {
             return .refused("ltod has no link session \(id.prefix(64)); the job runs without ltod")
         }
         let job = DriverJob(driver: driver, invocation: invocation)
+        let command = DriverCommand.classify(job.arguments)
+        let outcome = session.slots.serving { run(command, job: job, session: session) }
+        guard !session.cancellation.isCancelled else {
+            InterruptedJob(command: command, job: job).removeOutputs()
+            return .refused(LinkCancelled().description)
+        }
+        return outcome
+    }
+
+    private func run(_ command: DriverCommand, job: DriverJob, session: GCCLinkSession) -> JobOutcome {
         do {
-            switch DriverCommand.classify(job.arguments) {
-            case .wpa(let command): return .finished(try wpa.run(command, job: job, session: session))
-            case .ltrans(let command): return .finished(try ltrans.run(command, job: job, session: session))
-            case .other: return .finished(try job.run(context.runner).output)
+            try session.cancellation.check()
+            switch command {
+            case .wpa(let wpaCommand): return .finished(try wpa.run(wpaCommand, job: job, session: session))
+            case .ltrans(let ltransCommand): return .finished(try ltrans.run(ltransCommand, job: job, session: session))
+            case .other: return .finished(try job.run(context.runner, for: session).output)
             }
         } catch {
             return .refused("\(error)")
@@ -73,7 +85,15 @@ public final class GCCBackend: LinkBackend {
     }
 
     public func closeSession(_ id: String, exitStatus: Int32) -> String? {
-        guard let session = sessions.close(id) else { return nil }
+        guard let closed = sessions.close(id) else { return nil }
+        let session = closed.session
+        // An interrupted link: its shim went away (-1) or a signal ended it (128 + signal).
+        if session.cancellation.isCancelled || exitStatus < 0 || exitStatus > 128 { context.stats.add(.sessionsCancelled) }
+        // A finished link's work is over: what is still running (builds ahead nobody asked
+        // for, an interrupted link's jobs) stops unless another link waits for it.
+        session.cancellation.cancel()
+        session.slots.close()
+        keepInputs(of: closed)
         let record = session.withRecord { r in
             r.exitStatus = exitStatus
             return r
@@ -86,6 +106,18 @@ public final class GCCBackend: LinkBackend {
         return record.storeWarning.map { "ltod did not cache this link's results: \($0)" }
     }
 
+    /// The closed link is kept: its inputs too; those of the links it made the registry forget are released.
+    private func keepInputs(of closed: SessionRegistry<GCCLinkDetail>.Closed) {
+        objects.retain(closed.session.snapshot.detail.inputs)
+        for forgotten in closed.forgotten { objects.release(forgotten.snapshot.detail.inputs) }
+    }
+
+    public func cancelSession(_ id: String) {
+        guard let session = sessions.session(id), !session.cancellation.isCancelled else { return }
+        session.cancellation.cancel()
+        context.log.info("link interrupted", metadata: ["target": "\(session.target)", "session": "\(id)"])
+    }
+
     public func progress(of id: String) -> LinkProgress? {
         guard let session = sessions.session(id) else { return nil }
         let r = session.snapshot
@@ -95,5 +127,9 @@ public final class GCCBackend: LinkBackend {
 
     public func lastLinks() -> [LinkReport] {
         sessions.lastLinks().map(LinkReports.report)
+    }
+
+    public func memoryUse() -> MemoryUse {
+        MemoryUse(targets: sessions.targetsKept, inputs: objects.count)
     }
 }

@@ -42,7 +42,7 @@ struct LTRANSStage: Sendable {
     func run(_ cmd: LTRANSCommand, job: DriverJob, session: GCCLinkSession) throws -> JobOutput {
         if let reason = cmd.uncacheableReason {
             context.stats.add(.ltransUncacheable)
-            let result = try job.run(context.runner)
+            let result = try job.run(context.runner, for: session)
             session.record(PartitionOutcome(index: nil, key: nil, kind: .uncached, seconds: result.seconds, note: reason))
             return result.output
         }
@@ -53,8 +53,8 @@ struct LTRANSStage: Sendable {
         let target = LTRANSTarget(key: key, keying: partition.keying, input: input, inputIdentity: partition.identity,
                                   output: job.absolute(cmd.output), index: partition.index)
         let request = AuditRequest(command: cmd, job: job, compiler: key.compiler, key: key.key, partition: input)
-        return try inflight.buildOnce(key.key, reuse: { reuse(target, session: session, audit: request) },
-                                      build: { try build(job, target, session: session) })
+        return try inflight.buildOnce(key.key, for: session, reuse: { reuse(target, session: session, audit: request) },
+                                      build: { owner in try build(job, target, session: session, as: owner) })
     }
 
     /// Answers from the cache if it can: the object is placed at the job's output (a private copy).
@@ -74,10 +74,10 @@ struct LTRANSStage: Sendable {
         return JobOutput(exitStatus: 0, stdout: [], stderr: [])
     }
 
-    /// Runs the real LTRANS. The result is stored only if the partition file still is the one
-    /// the key was computed from, so a file changed under ltod can never be cached under an old key.
-    private func build(_ job: DriverJob, _ target: LTRANSTarget, session: GCCLinkSession) throws -> JobOutput {
-        let (result, external) = try runListingReads(job)
+    /// Runs the real LTRANS as `owner`. The result is stored only if the partition file still is
+    /// the one the key was computed from, so a file changed under ltod can never be cached under an old key.
+    private func build(_ job: DriverJob, _ target: LTRANSTarget, session: GCCLinkSession, as owner: SharedJob) throws -> JobOutput {
+        let (result, external) = try runListingReads(job, as: owner)
         if !result.status.succeeded, let full = context.scratch.fullFilesystem() {
             _ = session.noteStoreWarning(full)
             throw LTRANSRefusal(reason: full)
@@ -100,7 +100,7 @@ struct LTRANSStage: Sendable {
     /// from), so nothing lto-wrapper does to its files can make the stored object stale.
     func buildAhead(_ predicted: LTRANSCommand, bytes: [UInt8], keying: PartitionKeying, job: DriverJob, session: GCCLinkSession) {
         guard predicted.uncacheableReason == nil, let key = try? keys.key(for: predicted, job: job, partition: keying),
-              !context.storage.contains(CacheKey(key.key)), inflight.claim(key.key)
+              !context.storage.contains(CacheKey(key.key)), let owner = inflight.claim(key.key, for: session)
         else { return }
         _ = session.withRecord { $0.detail.prefetched.insert(key.key) }
         context.stats.add(.ltransPrefetched)
@@ -113,7 +113,7 @@ struct LTRANSStage: Sendable {
             }
             guard (try? writeFile(privateBase + ".o", bytes)) != nil else { return }
             let args = predicted.retargeted(input: privateBase + ".o", output: privateBase + ".ltrans.o")
-            guard let (result, external) = try? runListingReads(job.with(arguments: args)) else { return }
+            guard let (result, external) = try? runListingReads(job.with(arguments: args), as: owner) else { return }
             context.stats.add([.ltransSecondsSpent: result.seconds, .ltransFailures: result.status.succeeded ? 0 : 1])
             if result.status.succeeded && external == nil {
                 store(key, keying: keying, object: privateBase + ".ltrans.o", partition: privateBase + ".o", result: result, session: session)
@@ -124,14 +124,14 @@ struct LTRANSStage: Sendable {
     /// Runs an LTRANS job with `-Wa,--MD,<file>` (which changes nothing in the object) so that
     /// the assembler lists what it read. Returns nil as the second value only when it read
     /// nothing but lto1's output; otherwise the files (or a reason), and the result is not stored.
-    private func runListingReads(_ job: DriverJob) throws -> (ProcessResult, external: [String]?) {
+    private func runListingReads(_ job: DriverJob, as owner: SharedJob) throws -> (ProcessResult, external: [String]?) {
         // A private TMPDIR, so that lto1's temporary assembler file is known to be the job's own.
         let jobDirectory = try context.scratch.makeDirectory("job")
         defer { try? FileManager.default.removeItem(atPath: jobDirectory) }
         let deps = jobDirectory + "/deps.d"
-        guard !deps.contains(",") else { return (try job.run(context.runner), ["(the cache path has a comma)"]) }
+        guard !deps.contains(",") else { return (try job.run(context.runner, for: owner), ["(the cache path has a comma)"]) }
         let listing = job.with(arguments: job.rawArguments + ["-Wa,--MD," + deps], setting: ["TMPDIR": jobDirectory])
-        let result = try listing.run(context.runner)
+        let result = try listing.run(context.runner, for: owner)
         guard let text = readFileText(deps), let listed = AssemblerDependencies.parse(text) else {
             return (result, ["(no dependency list from the assembler)"])
         }

@@ -1,17 +1,28 @@
-// LTOGCCBackend: what the daemon remembers about each LTO input object.
+// LTOGCCBackend: what the daemon remembers about each LTO input object, for as long as a
+// target it keeps needs it.
 import LTOGCC
 import LTOObject
 import LTOStatistics
 import LTOSystem
 import Synchronization
 
-/// The inputs of links, keyed by name and file stamp (device, inode, size, mtime): an
-/// unchanged object is never read again.
+/// The inputs of the links the daemon keeps (the last link of each target kept), keyed by
+/// name and file stamp (device, inode, size, mtime): an unchanged object is never read again.
+/// An input is kept while a kept link holds it, so this memory is bounded by the targets kept.
 final class ObjectMemo: Sendable {
+    private struct Entry {
+        var object: InputObject
+        /// The kept links that hold it.
+        var holders: Int
+    }
+
     private let stats: any StatisticsRecorder
-    private let known = Mutex<[String: InputObject]>([:])
+    private let known = Mutex<[String: Entry]>([:])
 
     init(stats: any StatisticsRecorder) { self.stats = stats }
+
+    /// How many inputs are kept.
+    var count: Int { known.withLock { $0.count } }
 
     /// The inputs named in lto-wrapper's arguments, read only where they changed since last seen
     /// (an input is unchanged while its file has the identity it was read under).
@@ -19,18 +30,33 @@ final class ObjectMemo: Sendable {
         var parsed = 0.0, reused = 0.0
         var out: [InputObject] = []
         for input in Self.inputNames(wrapperArguments, directory: directory) {
-            if let memo = known.withLock({ $0[input.name] }), let seen = memo.summary?.identity, FileIdentity(path: input.file) == seen {
+            if let memo = known.withLock({ $0[input.name]?.object }), let seen = memo.summary?.identity, FileIdentity(path: input.file) == seen {
                 reused += 1
                 out.append(memo)
                 continue
             }
             parsed += 1
-            let object = InputObject(name: input.name, summary: Self.read(input.file, member: input.member, name: input.name))
-            known.withLock { $0[input.name] = object }
-            out.append(object)
+            out.append(InputObject(name: input.name, summary: Self.read(input.file, member: input.member, name: input.name)))
         }
         stats.add([.inputsParsed: parsed, .inputsReused: reused])
         return out
+    }
+
+    /// Keeps `objects` for a link the daemon now keeps (the newest reading of each wins).
+    func retain(_ objects: [InputObject]) {
+        known.withLock { known in
+            for object in objects { known[object.name] = Entry(object: object, holders: (known[object.name]?.holders ?? 0) + 1) }
+        }
+    }
+
+    /// A link that held `objects` is forgotten: inputs no kept link holds any more are dropped.
+    func release(_ objects: [InputObject]) {
+        known.withLock { known in
+            for object in objects {
+                guard let entry = known[object.name] else { continue }
+                known[object.name] = entry.holders > 1 ? Entry(object: entry.object, holders: entry.holders - 1) : nil
+            }
+        }
     }
 
     /// Reads and summarizes an object file or archive member; nil when it is not one.

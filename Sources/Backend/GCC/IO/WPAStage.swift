@@ -12,7 +12,7 @@ struct WPAStage: Sendable {
     let ltrans: LTRANSStage
 
     func run(_ wpa: WPACommand, job: DriverJob, session: GCCLinkSession) throws -> JobOutput {
-        let result = try job.run(context.runner)
+        let result = try job.run(context.runner, for: session)
         context.stats.add([.wpaRuns: 1, .wpaSeconds: result.seconds, .wpaFailures: result.status.succeeded ? 0 : 1])
         guard result.status.succeeded,
               let text = readFileText(job.absolute(wpa.outputList)),

@@ -37,6 +37,16 @@ public struct WPACommand: Equatable, Sendable {
     /// another (no `-flto=N`, `auto` or jobserver); `-fwpa=N` and `-fwpa=jobserver` mean parallel.
     public var ltransRunsSerially: Bool { args.contains("-fwpa") }
 
+    /// Whether the file `name`, in the output list's directory, is one of the partitions this
+    /// WPA writes: `<list's name without .out>N.o` (lto.cc, do_stream_out).
+    public func writesPartition(named name: String) -> Bool {
+        let list = outputList.split(separator: "/").last.map(String.init) ?? outputList
+        let stem = list.hasSuffix(".out") ? String(list.dropLast(4)) : list
+        guard name.hasPrefix(stem), name.hasSuffix(".o") else { return false }
+        let number = name.dropFirst(stem.count).dropLast(2)
+        return !number.isEmpty && number.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
     init?(_ args: [String]) {
         guard let listIndex = args.lastIndex(where: { $0.hasPrefix("-fltrans-output-list=") }),
               listIndex >= 2, args[listIndex - 2] == "-dumpbase",
