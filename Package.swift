@@ -5,7 +5,7 @@ import PackageDescription
 /// point one way: the daemon knows backends and cache tiers only through their protocols,
 /// and `ltod`'s main chooses the concrete ones.
 ///
-/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`) and `CPosix`, the GNU calls
+/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`, `CHiredis`) and `CPosix`, the GNU calls
 ///   Swift's Glibc module hides.
 /// - `Sources/Support`: Foundation-free foundations both binaries link: `LTOHash` (XXH3-128),
 ///   `LTOSystem` (processes, paths, environment, files), `LTOConfig` (the settings table,
@@ -16,7 +16,8 @@ import PackageDescription
 ///   scheduler, in-flight builds), and the GCC backend: `LTOGCC` (pure logic: driver
 ///   protocol, keys, `.gnu.lto_*` grammar) and `LTOGCCBackend` (its I/O).
 /// - `Sources/Storage`: `LTOStorage` (the cache protocols and tiered composition) and the
-///   tiers: `LTOLocalStorage` (SQLite index and sharded files).
+///   tiers: `LTOLocalStorage` (SQLite index and sharded files) and `LTORedisStorage` (a shared
+///   tier on Redis, through hiredis).
 /// - `Sources/Daemon`: `LTODaemon` (server, listener, systemd, config file, statistics,
 ///   management commands).
 /// - `Sources/Executables`: `ltod` and the Foundation-free shim `ltoc`.
@@ -50,6 +51,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/C/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CXXHash", path: "Sources/C/CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses (and x86_64 needs no such define).
+        .systemLibrary(name: "CHiredis", path: "Sources/C/CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "CPosix", path: "Sources/C/CPosix"),
 
         .target(name: "LTOHash", dependencies: ["CXXHash"], path: "Sources/Support/LTOHash", swiftSettings: strict),
@@ -59,10 +62,13 @@ let package = Package(
         .target(name: "LTOWire", dependencies: ["LTOSystem"], path: "Sources/Wire", swiftSettings: strict),
         .target(name: "LTOObject", dependencies: ["LTOSystem"], path: "Sources/Object", swiftSettings: strict),
 
-        .target(name: "LTOStorage", dependencies: ["LTOHash"], path: "Sources/Storage/Core", swiftSettings: strict),
+        .target(name: "LTOStorage", dependencies: ["LTOHash", "LTOStatistics", "LTOSystem"], path: "Sources/Storage/Core", swiftSettings: strict),
         .target(
             name: "LTOLocalStorage", dependencies: ["CSQLite", "LTOHash", "LTOStatistics", "LTOStorage", "LTOSystem"],
             path: "Sources/Storage/Local", swiftSettings: strict),
+        .target(
+            name: "LTORedisStorage", dependencies: ["CHiredis", "LTOConfig", "LTOStorage"], path: "Sources/Storage/Remote/Redis",
+            swiftSettings: strict),
 
         .target(
             name: "LTOBackend", dependencies: ["LTOHash", "LTOSystem"], path: "Sources/Backend/Core", swiftSettings: strict),
@@ -84,8 +90,8 @@ let package = Package(
         .executableTarget(
             name: "ltod",
             dependencies: [
-                "LTOBackend", "LTOConfig", "LTODaemon", "LTOGCCBackend", "LTOLocalStorage", "LTOStorage", "LTOSystem", "LTOWire",
-                argumentParser, logging,
+                "LTOBackend", "LTOConfig", "LTODaemon", "LTOGCCBackend", "LTOLocalStorage", "LTORedisStorage", "LTOStorage", "LTOSystem",
+                "LTOWire", argumentParser, logging,
             ],
             path: "Sources/Executables/ltod", swiftSettings: strict),
         .executableTarget(
@@ -97,7 +103,7 @@ let package = Package(
             name: "ltod-bench", dependencies: ["LTOConfig", "LTOSystem", "LTOWire", "SyntheticC", argumentParser],
             path: "Benchmarks/LTODBench", swiftSettings: strict),
 
-        .target(name: "LTOTestSupport", dependencies: ["LTOObject", "LTOSystem"], path: "Tests/Support", swiftSettings: strict),
+        .target(name: "LTOTestSupport", dependencies: ["LTOObject", "LTOStatistics", "LTOSystem"], path: "Tests/Support", swiftSettings: strict),
         .executableTarget(name: "fuzz-wire", dependencies: ["LTOSystem", "LTOWire"], path: "Tests/Fuzz/Wire", swiftSettings: strict),
         .executableTarget(
             name: "fuzz-object", dependencies: ["LTOGCC", "LTOObject"], path: "Tests/Fuzz/Object", swiftSettings: strict),
@@ -111,6 +117,10 @@ let package = Package(
         .testTarget(name: "LTOObjectTests", dependencies: ["LTOObject", "LTOSystem", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LTOStorageTests", dependencies: ["LTOHash", "LTOLocalStorage", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LTORedisStorageTests",
+            dependencies: ["LTOConfig", "LTOHash", "LTOLocalStorage", "LTORedisStorage", "LTOStatistics", "LTOStorage", "LTOTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC", "LTOHash", "LTOObject", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(

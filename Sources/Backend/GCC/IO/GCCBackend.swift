@@ -83,7 +83,9 @@ public final class GCCBackend: LinkBackend {
             "reused": "\(record.outcomes.filter { $0.kind == .reused }.count)",
             "rebuilt": "\(record.outcomes.filter { $0.kind == .rebuilt }.count)",
         ])
-        return record.storeWarning.map { "ltod did not cache this link's results: \($0)" }
+        let warnings = [record.storeWarning.map { "ltod did not cache this link's results: \($0)" },
+                        context.storage.linkWarning(since: session.started)].compactMap { $0 }
+        return warnings.isEmpty ? nil : warnings.joined(separator: "\n")
     }
 
     public func progress(of id: String) -> LinkProgress? {
