@@ -32,13 +32,29 @@ public final class RedisServer: @unchecked Sendable {
     /// `redis://` URL of the loopback port (with the password, if any).
     public var tcpURL: String { "redis://" + (password.map { ":\($0)@" } ?? "") + "127.0.0.1:\(port)" }
 
-    /// Starts (or starts again) the server, empty, and waits until it answers.
-    public func start() throws {
+    /// The server's command line.
+    private var arguments: [String] {
         var args = ["redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--unixsocket", socket, "--unixsocketperm", "700",
                     "--save", "", "--appendonly", "no", "--dir", directory, "--logfile", directory + "/redis.log"]
         if let password { args += ["--requirepass", password] }
+        return args
+    }
+
+    /// Shell commands that stop the server and start it again, empty, in the background, and
+    /// wait until it answers: for a tool a link runs, to restart the server in the middle of it.
+    /// `stop` stops the restarted server too.
+    public var restartScript: String {
+        let cli = "redis-cli -s '\(socket)'" + (password.map { " -a '\($0)' --no-auth-warning" } ?? "")
+        let start = arguments.map { "'\($0)'" }.joined(separator: " ") + " --daemonize yes --pidfile '\(pidFile)'"
+        return "\(cli) shutdown nosave >/dev/null 2>&1; \(start); until \(cli) ping 2>/dev/null | grep -q PONG; do sleep 0.02; done"
+    }
+
+    private var pidFile: String { directory + "/redis.pid" }
+
+    /// Starts (or starts again) the server, empty, and waits until it answers.
+    public func start() throws {
         // LTOSystem's spawn, not Process: the child must not inherit the test runner's blocked signals.
-        var command = Command(executable: "redis-server", argv: args)
+        var command = Command(executable: "redis-server", argv: arguments)
         command.stdin = .null
         command.stdout = .null
         command.stderr = .null
@@ -52,10 +68,17 @@ public final class RedisServer: @unchecked Sendable {
 
     /// Stops the server and waits for it to exit.
     public func stop() {
-        guard let pid else { return }
-        kill(pid, SIGTERM)
-        _ = wait(for: pid)
-        self.pid = nil
+        if let pid {
+            kill(pid, SIGTERM)
+            _ = wait(for: pid)
+            self.pid = nil
+        }
+        // A server started again by `restartScript` is not this process's child.
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let restarted = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            kill(restarted, SIGTERM)
+            for _ in 0..<1000 where kill(restarted, 0) == 0 { usleep(10_000) }
+            unlink(pidFile)
+        }
     }
 
     /// Runs `redis-cli` on the socket; returns its output without the final newline.

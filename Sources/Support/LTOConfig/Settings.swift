@@ -38,7 +38,7 @@ public struct Configuration: Sendable {
     /// Key partitions canonically (symbol numbers replaced by their rank) where the LTO
     /// format is one ltod has verified; otherwise by their bytes.
     public var canonicalKeys = true
-    /// The fraction of canonical-only cache hits compiled again in the background and
+    /// The fraction of canonical-only and remote cache hits compiled again in the background and
     /// compared byte for byte with the cached object (0: none).
     public var auditFraction = 0.0
     public var logLevel = "info"
@@ -215,7 +215,7 @@ public struct Setting: Sendable {
                 help: "key partitions with symbol numbers replaced by their rank", scope: .daemon,
                 apply: { c, v in v.flag.map { c.canonicalKeys = $0 } != nil }, show: { String($0.canonicalKeys) }),
         Setting(key: "audit", environment: "LTOD_AUDIT", choices: "a fraction from 0 to 1, such as 0.05",
-                help: "fraction of canonical-only hits compiled again and compared in the background", scope: .daemon,
+                help: "fraction of canonical-only and remote hits compiled again and compared in the background", scope: .daemon,
                 apply: { c, v in v.fraction.map { c.auditFraction = $0 } != nil }, show: { decimal($0.auditFraction, places: 2) }),
         Setting(key: "remote_storage", environment: "LTOD_REMOTE_STORAGE", choices: RemoteStorageURL.acceptedForms,
                 help: "a cache tier shared with other machines (Redis), used after the local one; see docs/REMOTE.md", scope: .daemon,

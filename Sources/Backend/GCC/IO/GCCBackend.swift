@@ -29,7 +29,7 @@ public final class GCCBackend: LinkBackend {
         self.context = context
         objects = ObjectMemo(stats: stats)
         let audit = Auditor(context: context)
-        ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: CompilerIdentity(), audit: audit),
+        ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: CompilerIdentity(scratch: scratch), audit: audit),
                              provenance: ProvenanceStore(context: context), audit: audit)
         wpa = WPAStage(context: context, ltrans: ltrans)
     }
