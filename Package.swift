@@ -128,7 +128,9 @@ let package = Package(
         .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon", "LTOConfig", "LTOStatistics", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["LTOConfig", "LTOHash", "LTOLocalStorage", "LTOStorage", "LTOSystem", "LTOTestSupport", "LTOWire", "SyntheticC"],
+            name: "EndToEndTests",
+            dependencies: ["LTOConfig", "LTOHash", "LTOLocalStorage", "LTORedisStorage", "LTOStorage", "LTOSystem", "LTOTestSupport", "LTOWire",
+                           "SyntheticC"],
             swiftSettings: strict),
     ]
 )

@@ -1,5 +1,8 @@
 import Foundation
 import LTOConfig
+import LTOHash
+import LTORedisStorage
+import LTOStorage
 import LTOTestSupport
 import SyntheticC
 import Testing
@@ -45,7 +48,8 @@ extension EndToEnd {
         /// Stops `daemon` with `ltoc shutdown` and waits for it to exit (pending remote writes are sent first).
         static func shutDown(_ daemon: Daemon) throws {
             try daemon.ltoc("shutdown")
-            for _ in 0..<6000 where daemon.process.isRunning { usleep(10_000) }
+            let deadline = Date().addingTimeInterval(60)
+            while daemon.process.isRunning && Date() < deadline { usleep(10_000) }
             guard !daemon.process.isRunning else { throw TestFailure("ltod did not stop within 60 s of `ltoc shutdown`") }
         }
 
@@ -255,6 +259,49 @@ extension EndToEnd {
             defer { withExtendedLifetime(secondDirectory) {} }
             try Self.linkBoth(second, check, env: env)
             #expect(try second.stat("remote.errors") == 0)
+        }
+
+        /// Whoever can write to the tier can put code into links: here every object in Redis is
+        /// replaced by a valid entry (right key, matching hash) whose object differs in one byte
+        /// of its `.comment`. A daemon with `audit = 1` links with them (its binary differs from
+        /// plain gcc's: the trust the docs describe), compiles every remote hit again in the
+        /// background, finds each mismatch and removes the entry from both tiers.
+        @Test func theAuditComparesRemoteHitsWithAFreshBuild() throws {
+            let scratch = try TemporaryDirectory("remote-audit")
+            let redis = try RedisServer(in: try scratch.sub("redis"))
+            let check = try LinkCheck.generated(in: scratch, files: 4, seed: 23)
+            let (first, firstDirectory) = try Self.daemon(redis.unixURL, "remote-audit-a")
+            defer { withExtendedLifetime(firstDirectory) {} }
+            try Self.linkBoth(first, check)
+            try Self.shutDown(first)
+            let tier = RedisStorage(url: try RemoteStorageURL.parse(redis.unixURL), timeout: 5)
+            var poisoned = 0
+            for name in try redis.ltodKeys() {
+                let key = CacheKey(try #require(Digest(hex: name.dropFirst(RedisStorage.keyPrefix.count))))
+                let entry = try RemoteEntry(decoding: try #require(try tier.get(key)), key: key)
+                let mark = Array("GCC: (".utf8)
+                guard let at = entry.payload.indices.first(where: { entry.payload[$0...].starts(with: mark) }) else { continue }
+                var payload = entry.payload
+                payload[at + 5] = UInt8(ascii: "[")
+                try tier.put(key, RemoteEntry(payload: payload, info: entry.info).encoded(key: key))
+                poisoned += 1
+            }
+            #expect(poisoned > 0)
+            let (second, secondDirectory) = try Self.daemon(redis.unixURL, "remote-audit-b", env: ["LTOD_AUDIT": "1"])
+            defer { withExtendedLifetime(secondDirectory) {} }
+            try Shell.check(["gcc", "-B", try Products.libexec()] + check.linkFlags + ["-o", "app"] + check.objects, cwd: check.directory,
+                            env: second.env)
+            #expect(!sameBytes(check.directory + "/app", check.directory + "/app.plain"), "the poisoned objects were linked")
+            let hits = try second.stat("remote.hits")
+            #expect(hits == Double(poisoned))
+            let deadline = Date().addingTimeInterval(120)
+            while try second.stat("ltrans.audit_runs") < hits && Date() < deadline { usleep(50_000) }
+            #expect(try second.stat("ltrans.audit_runs") == hits && second.stat("ltrans.audit_mismatches") == hits)
+            for name in try redis.ltodKeys() {
+                let key = CacheKey(try #require(Digest(hex: name.dropFirst(RedisStorage.keyPrefix.count))))
+                let payload = try RemoteEntry(decoding: try #require(try tier.get(key)), key: key).payload
+                #expect(!payload.starts(with: [0x7f, 0x45, 0x4c, 0x46]), "no object is left in the tier: \(name)")
+            }
         }
 
         @Test func aMalformedURLStopsTheDaemonWithTheAcceptedForms() throws {

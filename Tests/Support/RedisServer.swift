@@ -76,7 +76,8 @@ public final class RedisServer: @unchecked Sendable {
         // A server started again by `restartScript` is not this process's child.
         if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let restarted = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
             kill(restarted, SIGTERM)
-            for _ in 0..<1000 where kill(restarted, 0) == 0 { usleep(10_000) }
+            let deadline = Date().addingTimeInterval(10)
+            while kill(restarted, 0) == 0 && Date() < deadline { usleep(10_000) }
             unlink(pidFile)
         }
     }
