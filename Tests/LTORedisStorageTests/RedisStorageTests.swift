@@ -46,6 +46,15 @@ import Testing
         #expect(try server.cli("-n", "0", "EXISTS", "ltod:\(key)") == "0")
         #expect(tier.name == "redis+unix://:***@\(server.socket)?db=3")
 
+        // An ACL user that may only read (docs/REMOTE.md): reads work, writes are refused.
+        try server.cli("ACL", "SETUSER", "dev", "on", ">dev%pw", "~ltod:*", "+get", "+select")
+        let reader = try redis("redis://dev:dev%25pw@127.0.0.1:\(server.port)/3")
+        #expect(try reader.get(key) == [1, 2, 3])
+        #expect { try reader.put(key, [4]) } throws: { error in
+            guard case RemoteStorageError.badReply(let message) = error else { return false }
+            return message.contains("NOPERM")
+        }
+
         let wrong = try redis("redis://:nope@127.0.0.1:\(server.port)")
         #expect { try wrong.get(key) } throws: { error in
             guard case RemoteStorageError.badReply(let message) = error else { return false }
