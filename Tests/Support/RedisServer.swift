@@ -91,9 +91,6 @@ public final class RedisServer: @unchecked Sendable {
         return r.stdout.trimmingCharacters(in: .newlines)
     }
 
-    /// The number of keys held.
-    public func keyCount() throws -> Int { Int(try cli("DBSIZE")) ?? -1 }
-
     /// The keys ltod wrote (`ltod:*`).
     public func ltodKeys() throws -> [String] {
         try cli("--scan", "--pattern", "ltod:*").split(separator: "\n").map(String.init)
