@@ -5,7 +5,7 @@ import PackageDescription
 /// point one way: the daemon knows backends and cache tiers only through their protocols,
 /// and `ltod`'s main chooses the concrete ones.
 ///
-/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`, `CZstd`) and `CPosix`, the GNU calls
+/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`, `CZstd`, `CHiredis`) and `CPosix`, the GNU calls
 ///   Swift's Glibc module hides, descriptors passed over a socket and signal traps.
 /// - `Sources/Support`: Foundation-free foundations both binaries link: `LTOHash` (XXH3-128),
 ///   `LTOSystem` (processes, paths, environment, files), `LTOConfig` (the settings table,
@@ -17,7 +17,8 @@ import PackageDescription
 ///   `LTOGCC` (pure logic: driver protocol, keys, `.gnu.lto_*` grammar) and `LTOGCCBackend`
 ///   (its I/O).
 /// - `Sources/Storage`: `LTOStorage` (the cache protocols and tiered composition) and the
-///   tiers: `LTOLocalStorage` (SQLite index and sharded files).
+///   tiers: `LTOLocalStorage` (SQLite index and sharded files) and `LTORedisStorage` (a shared
+///   tier on Redis, through hiredis).
 /// - `Sources/Daemon`: `LTODaemon` (server, listener, systemd, config file, statistics,
 ///   management commands).
 /// - `Sources/Executables`: `ltod` and the Foundation-free shim `ltoc`.
@@ -54,6 +55,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/C/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CXXHash", path: "Sources/C/CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/C/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses (and x86_64 needs no such define).
+        .systemLibrary(name: "CHiredis", path: "Sources/C/CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "CPosix", path: "Sources/C/CPosix"),
 
         .target(name: "LTOHash", dependencies: ["CXXHash"], path: "Sources/Support/LTOHash", swiftSettings: strict),
@@ -63,10 +66,13 @@ let package = Package(
         .target(name: "LTOWire", dependencies: ["CPosix", "LTOSystem"], path: "Sources/Wire", swiftSettings: strict),
         .target(name: "LTOObject", dependencies: ["LTOSystem"], path: "Sources/Object", swiftSettings: strict),
 
-        .target(name: "LTOStorage", dependencies: ["LTOHash"], path: "Sources/Storage/Core", swiftSettings: strict),
+        .target(name: "LTOStorage", dependencies: ["LTOHash", "LTOStatistics", "LTOSystem"], path: "Sources/Storage/Core", swiftSettings: strict),
         .target(
             name: "LTOLocalStorage", dependencies: ["CSQLite", "LTOHash", "LTOStatistics", "LTOStorage", "LTOSystem"],
             path: "Sources/Storage/Local", swiftSettings: strict),
+        .target(
+            name: "LTORedisStorage", dependencies: ["CHiredis", "LTOConfig", "LTOStorage"], path: "Sources/Storage/Remote/Redis",
+            swiftSettings: strict),
 
         .target(
             name: "LTOBackend", dependencies: ["LTOHash", "LTOSystem", orderedCollections], path: "Sources/Backend/Core",
@@ -89,8 +95,8 @@ let package = Package(
         .executableTarget(
             name: "ltod",
             dependencies: [
-                "LTOBackend", "LTOConfig", "LTODaemon", "LTOGCCBackend", "LTOLocalStorage", "LTOStorage", "LTOSystem", "LTOWire",
-                argumentParser, logging,
+                "LTOBackend", "LTOConfig", "LTODaemon", "LTOGCCBackend", "LTOLocalStorage", "LTORedisStorage", "LTOStorage", "LTOSystem",
+                "LTOWire", argumentParser, logging,
             ],
             path: "Sources/Executables/ltod", swiftSettings: strict),
         .executableTarget(
@@ -102,7 +108,7 @@ let package = Package(
             name: "ltod-bench", dependencies: ["LTOConfig", "LTOSystem", "LTOWire", "SyntheticC", argumentParser],
             path: "Benchmarks/LTODBench", swiftSettings: strict),
 
-        .target(name: "LTOTestSupport", dependencies: ["LTOObject", "LTOSystem"], path: "Tests/Support", swiftSettings: strict),
+        .target(name: "LTOTestSupport", dependencies: ["LTOObject", "LTOStatistics", "LTOSystem"], path: "Tests/Support", swiftSettings: strict),
         .executableTarget(name: "fuzz-wire", dependencies: ["LTOSystem", "LTOWire"], path: "Tests/Fuzz/Wire", swiftSettings: strict),
         .executableTarget(
             name: "fuzz-object", dependencies: ["LTOGCC", "LTOObject"], path: "Tests/Fuzz/Object", swiftSettings: strict),
@@ -118,6 +124,10 @@ let package = Package(
             name: "LTOStorageTests", dependencies: ["LTOHash", "LTOLocalStorage", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOTestSupport"],
             swiftSettings: strict),
         .testTarget(
+            name: "LTORedisStorageTests",
+            dependencies: ["LTOConfig", "LTOHash", "LTOLocalStorage", "LTORedisStorage", "LTOStatistics", "LTOStorage", "LTOTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
             name: "LTOGCCTests", dependencies: ["CZstd", "LTOGCC", "LTOHash", "LTOObject", "LTOSystem", "LTOTestSupport", "SyntheticC"],
             swiftSettings: strict),
         .testTarget(
@@ -125,7 +135,9 @@ let package = Package(
         .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon", "LTOConfig", "LTOStatistics", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["LTOConfig", "LTOHash", "LTOLocalStorage", "LTOStorage", "LTOSystem", "LTOTestSupport", "LTOWire", "SyntheticC"],
+            name: "EndToEndTests",
+            dependencies: ["LTOConfig", "LTOHash", "LTOLocalStorage", "LTORedisStorage", "LTOStorage", "LTOSystem", "LTOTestSupport", "LTOWire",
+                           "SyntheticC"],
             swiftSettings: strict),
     ]
 )

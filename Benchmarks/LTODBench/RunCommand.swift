@@ -33,6 +33,8 @@ struct RunBench: ParsableCommand {
     @Option(help: "Replay: comma-separated patterns of files to leave out (e.g. other programs' mains).") var exclude = ""
     @Option(parsing: .unconditional, help: "Replay: compile flags (-flto is added).") var cflags = "-O2"
     @Option(parsing: .unconditional, help: "Replay: libraries and other link inputs after the objects.") var libs = ""
+    @Flag(help: "Measure the remote tier instead: two daemons with separate local caches sharing one Redis (results-remote.md, remote.json).")
+    var remote = false
     @Option(help: "Write results.md and summary.json here.") var out: String?
     @Option(help: "Working directory (default: a new one under /tmp, removed after a successful run).") var workdir: String?
 
@@ -43,6 +45,10 @@ struct RunBench: ParsableCommand {
         let runner = try Runner(log: work + "/commands.log")
         let tools = try Tools(runner: runner)
         let settings = try settings()
+        if remote {
+            try runRemote(work: work, runner: runner, tools: tools, settings: settings)
+            return
+        }
         var results: [WorkloadResult] = []
         for workload in try chosenWorkloads(work: work, runner: runner) {
             let dir = URL(fileURLWithPath: workload.build.directory).deletingLastPathComponent().path
@@ -52,6 +58,25 @@ struct RunBench: ParsableCommand {
             try write(Summary(results: results, flags: flags, command: CommandLine.arguments.joined(separator: " ")))
         }
         print(Summary(results: results, flags: flags, command: CommandLine.arguments.joined(separator: " ")).markdown())
+        if workdir == nil { try? FileManager.default.removeItem(atPath: work) }
+    }
+
+    /// `--remote`: every workload through `RemoteBench`, written after each.
+    private func runRemote(work: String, runner: Runner, tools: Tools, settings: RunSettings) throws {
+        var results: [RemoteResult] = []
+        for workload in try chosenWorkloads(work: work, runner: runner) {
+            let dir = URL(fileURLWithPath: workload.build.directory).deletingLastPathComponent().path
+            var bench = RemoteBench(workload: workload, flags: settings.flags, repeats: settings.repeats, tools: tools, runner: runner, work: dir)
+            results.append(try bench.run())
+            if let out {
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                try Data(remoteMarkdown(results, flags: flags).utf8).write(to: URL(fileURLWithPath: out + "/results-remote.md"))
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(results).write(to: URL(fileURLWithPath: out + "/remote.json"))
+            }
+        }
+        print(remoteMarkdown(results, flags: flags))
         if workdir == nil { try? FileManager.default.removeItem(atPath: work) }
     }
 

@@ -144,6 +144,23 @@ struct Daemon: Sendable {
 
     func stop() { _ = try? runner.output([ltoc, "shutdown"], env: env) }
 
+    /// Stops the daemon and waits for its process to exit (it sends its pending remote writes first).
+    func stopAndWait() throws {
+        let status = try runner.output([ltoc, "status"], env: env)
+        guard let pid = field("pid", in: status).flatMap({ pid_t($0) }) else { throw BenchError.badDaemonReply("no pid in `ltoc status`") }
+        stop()
+        let deadline = Date().addingTimeInterval(120)
+        while kill(pid, 0) == 0 && Date() < deadline { usleep(10_000) }
+    }
+
+    /// One number of `ltoc stats --json`: `group.name`; 0 when it is null.
+    func stat(_ group: String, _ name: String) throws -> Double {
+        guard let groupValues = try json([ltoc, "stats", "--json"])[group] as? [String: Any] else {
+            throw BenchError.badDaemonReply("stats --json has no \(group)")
+        }
+        return (groupValues[name] as? NSNumber)?.doubleValue ?? 0
+    }
+
     private func json(_ argv: [String]) throws -> [String: Any] {
         let text = try runner.output(argv, env: env)
         guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {

@@ -26,7 +26,10 @@ struct StatsReport: Sendable {
             report[group] = inner
         }
         report["version"] = ltodVersion
-        report["since_start"] = Self.nest(sinceStart.map { ($0.key.name, Self.jsonValue($0.key, $0.value)) })
+        var since = Self.nest(sinceStart.map { ($0.key.name, Self.jsonValue($0.key, $0.value)) })
+        Self.addRatios(allTime, to: &report)
+        Self.addRatios(sinceStart, to: &since)
+        report["since_start"] = since
         return report
     }
 
@@ -39,6 +42,9 @@ struct StatsReport: Sendable {
         }
         for gauge in Gauge.allCases {
             out += Self.metric("ltod_" + gauge.name.replacingOccurrences(of: ".", with: "_"), "gauge", gauge.help, gauges[gauge] ?? 0)
+        }
+        for ratio in Ratio.allCases {
+            out += Self.metric("ltod_" + ratio.name.replacingOccurrences(of: ".", with: "_"), "gauge", ratio.help, ratio.value(allTime) ?? .nan)
         }
         return out
     }
@@ -72,7 +78,7 @@ struct StatsReport: Sendable {
     /// The table's rows: every gauge and counter in its group, with the hit rate after the misses.
     private static let layout: [Row] = {
         var rows: [Row] = []
-        for group in ["cache", "wpa", "ltrans", "sessions", "scheduler", "inputs", "memory"] {
+        for group in ["cache", "wpa", "ltrans", "sessions", "scheduler", "inputs", "memory", "remote"] {
             for gauge in Gauge.allCases where gauge.group == group {
                 rows.append(Row(group: group, label: gauge.label, since: { _ in "" }, all: { $0.format(gauge) }))
             }
@@ -82,6 +88,10 @@ struct StatsReport: Sendable {
                 if statistic == .cacheMisses {
                     rows.append(Row(group: group, label: "hit rate", since: { hitRate($0.sinceStart) }, all: { hitRate($0.allTime) }))
                 }
+                for ratio in Ratio.allCases where ratio.denominator == statistic {
+                    rows.append(Row(group: group, label: ratio.label, since: { milliseconds(ratio.value($0.sinceStart)) },
+                                    all: { milliseconds(ratio.value($0.allTime)) }))
+                }
             }
         }
         return rows
@@ -89,7 +99,22 @@ struct StatsReport: Sendable {
 
     private func format(_ statistic: Statistic, _ values: [Statistic: Double]) -> String {
         let v = values[statistic] ?? 0
+        if statistic.isBytes { return ByteSize.format(UInt64(max(0, v))) }
         return statistic.isSeconds ? decimal(v, places: 1) + " s" : String(Int(v.rounded()))
+    }
+
+    private static func milliseconds(_ seconds: Double?) -> String {
+        seconds.map { decimal($0 * 1000, places: 1) + " ms" } ?? "-"
+    }
+
+    /// Each ratio in its group, in seconds to the microsecond; null when its denominator is zero.
+    private static func addRatios(_ counters: [Statistic: Double], to report: inout [String: Any]) {
+        for ratio in Ratio.allCases {
+            let (group, name) = split(ratio.name)
+            var inner = report[group] as? [String: Any] ?? [:]
+            inner[name] = ratio.value(counters).map { ($0 * 1_000_000).rounded() / 1_000_000 } ?? NSNull()
+            report[group] = inner
+        }
     }
 
     private func format(_ gauge: Gauge) -> String {
@@ -104,7 +129,7 @@ struct StatsReport: Sendable {
 
     private static func title(_ group: String) -> String {
         ["cache": "Cache", "wpa": "WPA", "ltrans": "LTRANS", "sessions": "Sessions", "scheduler": "Scheduler", "inputs": "Inputs",
-         "memory": "Memory"][group] ?? group
+         "memory": "Memory", "remote": "Remote tier"][group] ?? group
     }
 
     private static func jsonValue(_ statistic: Statistic, _ value: Double) -> Any {
@@ -126,7 +151,7 @@ struct StatsReport: Sendable {
     }
 
     private static func metric(_ name: String, _ type: String, _ help: String, _ v: Double) -> String {
-        let number = v == v.rounded() ? String(Int(v)) : String(v)
+        let number = v.isNaN ? "NaN" : v == v.rounded() ? String(Int(v)) : String(v)
         return "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(number)\n"
     }
 }

@@ -23,6 +23,15 @@ import Testing
         #expect(((json["since_start"] as? [String: Any])?["cache"] as? [String: Any])?["hits"] as? Int == 1)
     }
 
+    @Test func theMeanRemoteHitLatencyIsDerivedInEveryFormat() {
+        let remote = StatsReport(allTime: [.remoteHits: 4, .remoteHitSeconds: 0.01, .remoteBytesRead: Double(3 << 20)], sinceStart: [:], gauges: [:])
+        #expect(remote.table.contains("mean hit latency") && remote.table.contains("2.5 ms") && remote.table.contains("3.0 MiB"))
+        #expect((remote.json["remote"] as? [String: Any])?["mean_hit_seconds"] as? Double == 0.0025)
+        #expect(((remote.json["since_start"] as? [String: Any])?["remote"] as? [String: Any])?["mean_hit_seconds"] is NSNull)
+        #expect(remote.prometheus.contains("# TYPE ltod_remote_mean_hit_seconds gauge\nltod_remote_mean_hit_seconds 0.0025\n"))
+        #expect(report.prometheus.contains("ltod_remote_mean_hit_seconds NaN\n"))
+    }
+
     @Test func columnsLineUpWhateverTheValues() {
         let rows = report.table.split(separator: "\n").filter { $0.hasPrefix("  ") }
         let ends = Set(rows.map(\.count))

@@ -70,6 +70,13 @@ enum Observed {
         #expect(c.keyArguments != a.keyArguments)
     }
 
+    @Test func prefixDirectoriesAreKeyedByWhatTheyHoldNotWhereTheyAre() throws {
+        let args = ["-xlto", "-c", "-B", "/usr/local/libexec/ltod/", "-B/opt/tools/", "-O2", "-fltrans", "-o", "/tmp/x.ltrans.o", "/tmp/x.o"]
+        guard case .ltrans(let cmd) = DriverCommand.classify(args) else { Issue.record("not LTRANS"); return }
+        #expect(cmd.keyArguments == ["-xlto", "-c", "-B", "<prefix>", "-B<prefix>", "-O2", "-fltrans", "-o", "<output>", "<input>"])
+        #expect(DriverOptions.prefixes(cmd.args) == ["-B", "/usr/local/libexec/ltod/", "-B/opt/tools/"], "the probe still sees them")
+    }
+
     @Test func sideOutputOptionsAreUncacheable() {
         for option in ["-save-temps", "-fdump-tree-all", "-fstack-usage", "-fprofile-use=/p", "-fplugin=x.so", "-flto-report",
                        "-fsave-optimization-record", "-gsplit-dwarf", "--coverage", "-ftest-coverage", "-Wa,-alh=list.txt",
@@ -167,8 +174,11 @@ enum Observed {
         var k = inputs(); k.compiler.append("x"); #expect(k.key != base)
         k = inputs(); k.arguments = ["-O3", "<input>"]; #expect(k.key != base)
         k = inputs(); k.directory = "/other"; #expect(k.key != base)
+        k = inputs(); k.directory = nil; #expect(k.key != base)
+        k = inputs(); k.nativeExpansion = ["-march=znver3"]; #expect(k.key != base)
         k = inputs(); k.environment["SOURCE_DATE_EPOCH"] = "1"; #expect(k.key != base)
-        k = inputs(); k.environment["COMPILER_PATH"] = ""; #expect(k.key != base)
+        k = inputs(); k.environment["LD_PRELOAD"] = ""; #expect(k.key != base)
+        k = inputs(); k.environment["COMPILER_PATH"] = "/opt/gcc/libexec/"; #expect(k.key == base, "keyed by the contents it chooses")
         k = inputs(); k.partition = Digest.of("q"); #expect(k.key != base)
         k = inputs(); k.partitionForm = .raw; #expect(k.key != base)
         #expect(inputs().key == base)
@@ -198,5 +208,42 @@ enum Observed {
         let deps = try #require(AssemblerDependencies.parse("o: /a\\ b/x.bin <artificial> /tmp/ccAAAAAA.s /j/x.s /jj/y.s\n"))
         #expect(AssemblerDependencies.externalInputs(deps, privateDirectory: "/j/") == ["/a b/x.bin", "/tmp/ccAAAAAA.s", "/jj/y.s"])
         #expect(AssemblerDependencies.parse("no rule here") == nil)
+    }
+}
+
+@Suite struct MachineDependenceTests {
+    @Test func findsTheOptionsTheDriverExpandsHere() {
+        #expect(MachineDependence.usesNative(["-O2", "-march=native", "<input>"]))
+        #expect(MachineDependence.usesNative(["-mtune=native"]) && MachineDependence.usesNative(["-mcpu=native"]))
+        #expect(!MachineDependence.usesNative(["-march=x86-64-v3", "-mtune=generic"]))
+        #expect(MachineDependence.nativeProbeArguments(["-O2", "-m32", "-march=native", "-fPIC", "-mno-avx"])
+            == ["-m32", "-march=native", "-mno-avx", "-###", "-xlto", "-c", "-fltrans", "-o", "/dev/null", "/dev/null"])
+    }
+
+    /// `gcc -march=native -### -xlto -c -fltrans -o /dev/null /dev/null` as GCC 12 prints it (shortened).
+    @Test func readsTheExpansionFromTheDriversCommandLine() {
+        let output = """
+            Using built-in specs.
+            COLLECT_GCC=gcc
+            Target: x86_64-linux-gnu
+            gcc version 12.2.0 (Debian 12.2.0-14+deb12u1)\u{20}
+            COLLECT_GCC_OPTIONS='-march=native' '-c' '-fltrans' '-o' '/dev/null'
+             /usr/lib/gcc/x86_64-linux-gnu/12/lto1 "-march=znver3" -mmmx -mno-avx512f \
+            --param "l1-cache-size=32" --param "l2-cache-size=512" "-mtune=znver3" -quiet -dumpbase null -fltrans /dev/null -o /tmp/cc1.s "a\\"b"
+             as --64 -o /dev/null /tmp/cc1.s -mx
+            COMPILER_PATH=/usr/lib/gcc/x86_64-linux-gnu/12/
+            """
+        #expect(MachineDependence.nativeExpansion(fromDriverOutput: output)
+            == ["-march=znver3", "-mmmx", "-mno-avx512f", "--param", "l1-cache-size=32", "--param", "l2-cache-size=512", "-mtune=znver3"])
+        #expect(MachineDependence.commandWords(#" "a\"b" c "d e" "\\""#) == ["a\"b", "c", "d e", "\\"])
+        #expect(MachineDependence.nativeExpansion(fromDriverOutput: "gcc: error: unrecognized option\n") == nil)
+    }
+
+    @Test func theDirectoryIsKeyedOnlyWhereTheObjectCanRecordIt() {
+        #expect(!MachineDependence.dependsOnDirectory(["-c", "-O2", "-g0", "-fPIC", "-o", "<output>", "<input>"]))
+        for option in ["-g", "-g3", "-ggdb", "-gdwarf-4", "-gz", "--coverage", "-ftest-coverage", "-fprofile-arcs", "-fprofile-update=atomic",
+                       "-Wa,--gdwarf-5", "-Xassembler"] {
+            #expect(MachineDependence.dependsOnDirectory(["-O2", option, "<input>"]), "\(option)")
+        }
     }
 }

@@ -1,5 +1,6 @@
 // ltod: the daemon's command line. `serve` runs in the foreground; `start` detaches.
-// This is where the concrete backend (GCC) and cache tiers (SQLite locally) are chosen.
+// This is where the concrete backend (GCC) and cache tiers (SQLite locally, Redis when
+// `remote_storage` is set) are chosen.
 import ArgumentParser
 import Foundation
 import LTOBackend
@@ -7,6 +8,7 @@ import LTOConfig
 import LTODaemon
 import LTOGCCBackend
 import LTOLocalStorage
+import LTORedisStorage
 import LTOStorage
 import LTOSystem
 import LTOWire
@@ -53,7 +55,7 @@ struct Serve: ParsableCommand {
                 throw StartupError("\(error)")
             }
         }
-        let server = try makeServer(config, listener: listener, log: log)
+        let (server, storage) = try makeServer(config, listener: listener, log: log)
         let signals = stopSignals
         Thread.detachNewThread {
             var received: Int32 = 0
@@ -62,15 +64,41 @@ struct Serve: ParsableCommand {
             server.stop()
         }
         server.run()
+        finishRemoteWrites(storage, log: log)
     }
 
-    /// The GCC backend over the local SQLite tier, with the counters kept in the same store.
-    private func makeServer(_ config: Configuration, listener: Listener, log: Logger) throws -> Server {
+    /// How long a clean stop waits for the writes still queued for the remote tier.
+    static let remoteWriteTimeout = 30.0
+
+    /// The GCC backend over the local SQLite tier (and the remote tier, when configured), with
+    /// the counters kept in the local store.
+    private func makeServer(_ config: Configuration, listener: Listener, log: Logger) throws -> (Server, TieredStorage) {
         let local = try SQLiteStore(directory: config.cacheDirectory, limits: CacheLimits(maxBytes: config.maxSizeBytes))
         let stats = Statistics(store: local)
         let scheduler = Scheduler(limit: config.jobs)
-        let backend = try GCCBackend(storage: TieredStorage(local: local), scheduler: scheduler, stats: stats, configuration: config, log: log)
-        return Server(configuration: config, listener: listener, backend: backend, local: local, stats: stats, scheduler: scheduler, log: log)
+        let storage = tiers(config, local: local, stats: stats, log: log)
+        let backend = try GCCBackend(storage: storage, scheduler: scheduler, stats: stats, configuration: config, log: log)
+        let server = Server(configuration: config, listener: listener, backend: backend, local: local, stats: stats, scheduler: scheduler, log: log)
+        return (server, storage)
+    }
+
+    /// The local tier, over a Redis tier when `remote_storage` names one.
+    private func tiers(_ config: Configuration, local: SQLiteStore, stats: Statistics, log: Logger) -> TieredStorage {
+        guard let url = config.remoteStorage else { return TieredStorage(local: local) }
+        log.info("remote cache tier", metadata: ["url": "\(url)", "read_only": "\(config.remoteReadOnly)"])
+        return TieredStorage(local: local, remote: RedisStorage(url: url, timeout: config.remoteTimeout),
+                             settings: RemoteTierSettings(readOnly: config.remoteReadOnly, maxEntryBytes: config.remoteMaxEntryBytes),
+                             stats: stats, onFault: { log.warning("remote cache tier skipped: \($0)") })
+    }
+
+    /// After the last request: sends what is still queued for the remote tier, within
+    /// `remoteWriteTimeout`, so that a CI job that links and stops the daemon has filled it.
+    private func finishRemoteWrites(_ storage: TieredStorage, log: Logger) {
+        let pending = storage.pendingRemoteWrites
+        guard pending > 0 else { return }
+        log.info("sending \(pending) entries to the remote tier before stopping")
+        let left = storage.finishRemoteWrites(timeout: Self.remoteWriteTimeout)
+        if left > 0 { log.warning("\(left) entries were not sent to the remote tier within \(Int(Self.remoteWriteTimeout)) s") }
     }
 }
 

@@ -1,16 +1,33 @@
 // LTOStorage: the form in which an entry travels to and from a remote tier. It carries
-// the payload's hash, so that a remote hit is verified before anything uses it.
+// its key and a hash of its contents, so that a remote hit is verified before anything
+// uses it, and a version and tagged fields, so that what is recorded beside a payload can
+// grow without breaking the ltods that share a tier.
 import LTOHash
 
-/// An entry as a remote tier keeps it: a header (magic, key, payload length and hash,
-/// build time, target) followed by the payload. Written by hand: a fixed little-endian
-/// layout of six fields, which no general serializer would make smaller or safer.
+/// An entry as a remote tier keeps it. Written by hand: a fixed little-endian layout of a
+/// few fields, which no general serializer would make smaller or safer.
+///
+///     magic "LTODENTR" | version u16 | key (16) | body length u64 | body XXH3-128 (16) | body
+///     body = field count u32 | fields (tag u16, length u32, bytes)... | payload length u64 | payload
+///
+/// A reader skips fields whose tag it does not know, so adding a field to `EntryInfo` is a
+/// new tag (and an older ltod still reads the entry); changing what a known field means is
+/// a new `version`, which older readers take as a miss.
 public struct RemoteEntry: Equatable, Sendable {
     public let payload: [UInt8]
     public let info: EntryInfo
 
-    static let magic: [UInt8] = Array("LTODENT1".utf8)
+    static let magic: [UInt8] = Array("LTODENTR".utf8)
+    public static let version: UInt16 = 1
     static let maxTargetBytes = 4096
+    static let maxFields = 64
+    static let maxFieldBytes = 1 << 20
+
+    /// The fields of `EntryInfo`, by tag.
+    enum Tag: UInt16 {
+        case buildSeconds = 1
+        case target = 2
+    }
 
     public init(payload: [UInt8], info: EntryInfo) {
         self.payload = payload
@@ -19,35 +36,64 @@ public struct RemoteEntry: Equatable, Sendable {
 
     /// The blob stored under `key`.
     public func encoded(key: CacheKey) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(payload.count + Self.maxTargetBytes + 64)
+        let fields: [(Tag, [UInt8])] = [
+            (.buildSeconds, bytes(of: info.buildSeconds.bitPattern)),
+            (.target, Array(info.target.utf8.prefix(Self.maxTargetBytes))),
+        ]
+        append(UInt32(fields.count), to: &body)
+        for (tag, value) in fields {
+            append(tag.rawValue, to: &body)
+            append(UInt32(value.count), to: &body)
+            body += value
+        }
+        append(UInt64(payload.count), to: &body)
+        body += payload
         var out = Self.magic
+        append(Self.version, to: &out)
         append(key.digest, to: &out)
-        append(UInt64(payload.count), to: &out)
-        append(Digest.of(payload), to: &out)
-        append(info.buildSeconds.bitPattern, to: &out)
-        let target = Array(info.target.utf8.prefix(Self.maxTargetBytes))
-        append(UInt64(target.count), to: &out)
-        out += target
-        out += payload
-        return out
+        append(UInt64(body.count), to: &out)
+        append(Digest.of(body), to: &out)
+        return out + body
     }
 
     /// Decodes and verifies a blob fetched under `key`: the key it was stored under, its
-    /// length and its payload hash must all match, or the blob is refused with the reason.
+    /// length and its hash must all match, or the blob is refused with the reason.
     public init(decoding blob: [UInt8], key: CacheKey) throws(RemoteEntryError) {
-        var r = BlobReader(blob)
-        guard try r.take(Self.magic.count) == Self.magic else { throw .malformed("no entry header") }
+        var r = BlobReader(blob[...])
+        guard try r.take(Self.magic.count).elementsEqual(Self.magic) else { throw .malformed("no entry header") }
+        let version = try r.u16()
+        guard version == Self.version else { throw .unsupportedVersion(version) }
         guard try r.digest() == key.digest else { throw .wrongKey }
         let length = try r.u64()
         let hash = try r.digest()
-        let seconds = Double(bitPattern: try r.u64())
-        let targetLength = try r.u64()
-        guard targetLength <= UInt64(Self.maxTargetBytes) else { throw .malformed("target of \(targetLength) bytes") }
-        let target = String(decoding: try r.take(Int(targetLength)), as: UTF8.self)
-        guard length == UInt64(r.remaining) else { throw .malformed("payload of \(r.remaining) bytes where the header says \(length)") }
-        let payload = try r.take(r.remaining)
-        guard Digest.of(payload) == hash else { throw .hashMismatch }
-        guard seconds.isFinite, seconds >= 0 else { throw .malformed("build time \(seconds)") }
-        self.init(payload: payload, info: EntryInfo(buildSeconds: seconds, target: target))
+        guard length == UInt64(r.remaining) else { throw .malformed("body of \(r.remaining) bytes where the header says \(length)") }
+        guard blob[r.offset...].withUnsafeBytes({ Digest.of($0) }) == hash else { throw .hashMismatch }
+        var info = EntryInfo(buildSeconds: 0, target: "")
+        let count = try r.u32()
+        guard count <= UInt32(Self.maxFields) else { throw .malformed("\(count) fields") }
+        for _ in 0..<count {
+            let tag = try r.u16()
+            let size = try r.u32()
+            guard size <= UInt32(Self.maxFieldBytes) else { throw .malformed("a field of \(size) bytes") }
+            let value = try r.take(Int(size))
+            switch Tag(rawValue: tag) {
+            case .buildSeconds?:
+                guard value.count == 8 else { throw .malformed("build time of \(value.count) bytes") }
+                var v = BlobReader(value)
+                info.buildSeconds = Double(bitPattern: try v.u64())
+            case .target?:
+                guard value.count <= Self.maxTargetBytes else { throw .malformed("target of \(value.count) bytes") }
+                info.target = String(decoding: value, as: UTF8.self)
+            case nil:
+                continue
+            }
+        }
+        guard info.buildSeconds.isFinite, info.buildSeconds >= 0 else { throw .malformed("build time \(info.buildSeconds)") }
+        let payloadLength = try r.u64()
+        guard payloadLength == UInt64(r.remaining) else { throw .malformed("payload of \(r.remaining) bytes where the body says \(payloadLength)") }
+        self.init(payload: Array(try r.take(r.remaining)), info: info)
     }
 }
 
@@ -56,18 +102,27 @@ public enum RemoteEntryError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     case wrongKey
     case hashMismatch
+    /// Written by an ltod with another entry format: not an error of the tier, a miss.
+    case unsupportedVersion(UInt16)
 
     public var description: String {
         switch self {
         case .malformed(let what): return "malformed remote entry: \(what)"
         case .wrongKey: return "remote entry was stored under another key"
-        case .hashMismatch: return "remote entry's payload does not match its hash"
+        case .hashMismatch: return "remote entry does not match its hash"
+        case .unsupportedVersion(let v): return "remote entry has format \(v); this ltod reads format \(RemoteEntry.version)"
         }
     }
 }
 
-private func append(_ value: UInt64, to out: inout [UInt8]) {
-    for shift in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+private func bytes(of value: UInt64) -> [UInt8] {
+    var out: [UInt8] = []
+    append(value, to: &out)
+    return out
+}
+
+private func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
+    for shift in stride(from: 0, to: T.bitWidth, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> shift)) }
 }
 
 private func append(_ digest: Digest, to out: inout [UInt8]) {
@@ -76,22 +131,31 @@ private func append(_ digest: Digest, to out: inout [UInt8]) {
 }
 
 private struct BlobReader {
-    let bytes: [UInt8]
-    var offset = 0
+    let bytes: ArraySlice<UInt8>
+    var offset: Int
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        offset = bytes.startIndex
+    }
 
-    var remaining: Int { bytes.count - offset }
+    init(_ bytes: [UInt8]) { self.init(bytes[...]) }
 
-    mutating func take(_ n: Int) throws(RemoteEntryError) -> [UInt8] {
+    var remaining: Int { bytes.endIndex - offset }
+
+    mutating func take(_ n: Int) throws(RemoteEntryError) -> ArraySlice<UInt8> {
         guard n >= 0, n <= remaining else { throw .malformed("truncated") }
         defer { offset += n }
-        return Array(bytes[offset..<offset + n])
+        return bytes[offset..<offset + n]
     }
 
-    mutating func u64() throws(RemoteEntryError) -> UInt64 {
-        try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(RemoteEntryError) -> T {
+        try take(T.bitWidth / 8).reversed().reduce(T(0)) { $0 << 8 | T($1) }
     }
+
+    mutating func u16() throws(RemoteEntryError) -> UInt16 { try integer(UInt16.self) }
+    mutating func u32() throws(RemoteEntryError) -> UInt32 { try integer(UInt32.self) }
+    mutating func u64() throws(RemoteEntryError) -> UInt64 { try integer(UInt64.self) }
 
     mutating func digest() throws(RemoteEntryError) -> Digest {
         Digest(high: try u64(), low: try u64())

@@ -64,6 +64,14 @@ public protocol CacheStorage: Sendable {
     @discardableResult func remove(_ key: CacheKey) throws -> Bool
     /// The payload of a small metadata entry, verified, without counting a hit; nil when absent.
     func smallPayload(_ key: CacheKey) -> [UInt8]?
+    /// The one line a link that started at `start` (seconds since the epoch) should show
+    /// about the cache's tiers (e.g. that the remote tier was skipped), or nil.
+    func linkWarning(since start: Double) -> String?
+}
+
+extension CacheStorage {
+    /// A single tier has nothing to say beyond its errors.
+    public func linkWarning(since start: Double) -> String? { nil }
 }
 
 /// The size of a store.
@@ -113,11 +121,30 @@ public protocol LocalStorage: CacheStorage {
     func clear() throws -> EvictionResult
 }
 
-/// A tier shared between machines: it keeps opaque blobs under keys.
+/// A tier shared between machines: it keeps opaque blobs under keys. Its methods are called
+/// from many threads at once, and throw `RemoteStorageError`.
 public protocol RemoteStorage: Sendable {
     /// A description for messages and `ltoc config` (no password).
     var name: String { get }
+    /// The blob stored under `key`; nil when there is none.
     func get(_ key: CacheKey) throws -> [UInt8]?
+    /// Stores `value` under `key`, replacing what was there.
     func put(_ key: CacheKey, _ value: [UInt8]) throws
     @discardableResult func remove(_ key: CacheKey) throws -> Bool
+}
+
+/// Why a request to a remote tier failed, in words a user can act on.
+public enum RemoteStorageError: Error, Equatable, CustomStringConvertible {
+    /// Connecting, or a read or write of the request, took longer than the timeout.
+    case timeout(String)
+    /// The server could not be reached or dropped the connection.
+    case unavailable(String)
+    /// The server answered something other than what the request expects.
+    case badReply(String)
+
+    public var description: String {
+        switch self {
+        case .timeout(let what), .unavailable(let what), .badReply(let what): return what
+        }
+    }
 }

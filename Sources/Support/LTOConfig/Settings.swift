@@ -38,7 +38,7 @@ public struct Configuration: Sendable {
     /// Key partitions canonically (symbol numbers replaced by their rank) where the LTO
     /// format is one ltod has verified; otherwise by their bytes.
     public var canonicalKeys = true
-    /// The fraction of canonical-only cache hits compiled again in the background and
+    /// The fraction of canonical-only and remote cache hits compiled again in the background and
     /// compared byte for byte with the cached object (0: none).
     public var auditFraction = 0.0
     /// Targets whose last link (inputs, partitions, report) the daemon keeps in memory; the
@@ -49,6 +49,14 @@ public struct Configuration: Sendable {
     public var idleTimeout: Double = 30 * 60
     /// Fail a link instead of running it without the daemon (read by the shim).
     public var strict = false
+    /// A cache tier shared between machines (Redis); nil: the local tier alone.
+    public var remoteStorage: RemoteStorageURL?
+    /// Take entries from the remote tier but never write to it.
+    public var remoteReadOnly = false
+    /// Bound on connecting to the remote tier and on each read or write of a request.
+    public var remoteTimeout = 0.25
+    /// Entries larger than this are not sent to, nor taken from, the remote tier.
+    public var remoteMaxEntryBytes: UInt64 = 64 << 20
     /// Where each setting came from: "default", "environment (LTOD_X)" or "FILE:LINE".
     public var sources: [String: String] = [:]
 
@@ -210,13 +218,28 @@ public struct Setting: Sendable {
                 help: "key partitions with symbol numbers replaced by their rank", scope: .daemon,
                 apply: { c, v in v.flag.map { c.canonicalKeys = $0 } != nil }, show: { String($0.canonicalKeys) }),
         Setting(key: "audit", environment: "LTOD_AUDIT", choices: "a fraction from 0 to 1, such as 0.05",
-                help: "fraction of canonical-only hits compiled again and compared in the background", scope: .daemon,
+                help: "fraction of canonical-only and remote hits compiled again and compared in the background", scope: .daemon,
                 apply: { c, v in v.fraction.map { c.auditFraction = $0 } != nil }, show: { decimal($0.auditFraction, places: 2) }),
         Setting(key: "max_targets", environment: "LTOD_MAX_TARGETS", choices: "a positive number",
                 help: "targets whose last link the daemon keeps in memory; the least recently linked are forgotten beyond it",
                 scope: .daemon,
                 apply: { c, v in v.text.flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }.map { c.maxTargets = $0 } != nil },
                 show: { String($0.maxTargets) }),
+        Setting(key: "remote_storage", environment: "LTOD_REMOTE_STORAGE", choices: RemoteStorageURL.acceptedForms,
+                help: "a cache tier shared with other machines (Redis), used after the local one; see docs/REMOTE.md", scope: .daemon,
+                apply: { c, v in v.text.flatMap { try? RemoteStorageURL.parse($0) }.map { c.remoteStorage = $0 } != nil },
+                show: { $0.remoteStorage?.description ?? "none" }),
+        Setting(key: "remote_read_only", environment: "LTOD_REMOTE_READ_ONLY", choices: "true or false",
+                help: "take entries from the remote tier but never write to it", scope: .daemon,
+                apply: { c, v in v.flag.map { c.remoteReadOnly = $0 } != nil }, show: { String($0.remoteReadOnly) }),
+        Setting(key: "remote_timeout", environment: "LTOD_REMOTE_TIMEOUT", choices: "a duration such as 250ms or 1s",
+                help: "bound on connecting to the remote tier and on each read or write of a request", scope: .daemon,
+                apply: { c, v in v.text.flatMap(Duration.parseSeconds).flatMap { $0 > 0 ? $0 : nil }.map { c.remoteTimeout = $0 } != nil },
+                show: { "\(Int(($0.remoteTimeout * 1000).rounded()))ms" }),
+        Setting(key: "remote_max_entry_size", environment: "LTOD_REMOTE_MAX_ENTRY_SIZE", choices: "a size such as 16M or 64M",
+                help: "larger entries are neither sent to nor taken from the remote tier", scope: .daemon,
+                apply: { c, v in v.text.flatMap(ByteSize.parse).flatMap { $0 > 0 ? $0 : nil }.map { c.remoteMaxEntryBytes = $0 } != nil },
+                show: { ByteSize.format($0.remoteMaxEntryBytes) }),
     ]
 
     /// The settings as `--help` lists them: variable, key, valid values, default, what it does.

@@ -26,13 +26,16 @@ public enum ByteSize {
     }
 }
 
-/// Durations: `90s`, `30m`, `12h`, `7d`, `2w`, or plain seconds.
+/// Durations: `250ms`, `90s`, `30m`, `12h`, `7d`, `2w`, or plain seconds.
 public enum Duration {
     public static func parseSeconds(_ text: String) -> Double? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800]
         var number = text
         var scale = 1.0
-        if let last = number.last, let s = units[last] {
+        if number.hasSuffix("ms") {
+            scale = 0.001
+            number.removeLast(2)
+        } else if let last = number.last, let s = units[last] {
             scale = s
             number.removeLast()
         }

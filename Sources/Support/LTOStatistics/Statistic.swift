@@ -32,6 +32,16 @@ public enum Statistic: String, CaseIterable, Sendable {
     case sessionsCancelled = "sessions.cancelled"
     case inputsParsed = "inputs.parsed"
     case inputsReused = "inputs.reused"
+    case remoteHits = "remote.hits"
+    case remoteMisses = "remote.misses"
+    case remoteErrors = "remote.errors"
+    case remoteTimeouts = "remote.timeouts"
+    case remoteSkipped = "remote.skipped"
+    case remoteBytesRead = "remote.bytes_read"
+    case remoteBytesWritten = "remote.bytes_written"
+    case remoteWrites = "remote.writes"
+    case remoteWritesDropped = "remote.writes_dropped"
+    case remoteHitSeconds = "remote.hit_seconds"
 
     /// The dotted name used in JSON (`cache.hits`) and, flattened, in Prometheus.
     public var name: String { rawValue }
@@ -41,6 +51,9 @@ public enum Statistic: String, CaseIterable, Sendable {
 
     /// Whether it counts seconds (shown with one decimal) rather than events.
     public var isSeconds: Bool { rawValue.hasSuffix("seconds") || rawValue.contains(".seconds_") }
+
+    /// Whether it counts bytes (shown as a size in the table).
+    public var isBytes: Bool { rawValue.contains(".bytes_") }
 
     public var help: String {
         switch self {
@@ -71,6 +84,16 @@ public enum Statistic: String, CaseIterable, Sendable {
         case .sessionsCancelled: return "links interrupted: a signal ended them or their ltoc went away (Ctrl-C, a killed build)"
         case .inputsParsed: return "input objects read and parsed"
         case .inputsReused: return "unchanged input objects not read again"
+        case .remoteHits: return "look-ups answered by the remote tier (verified and written back to the local tier)"
+        case .remoteMisses: return "look-ups the remote tier did not hold"
+        case .remoteErrors: return "remote requests that failed (unreachable, refused, garbage, a corrupt entry) other than timeouts"
+        case .remoteTimeouts: return "remote requests that took longer than remote_timeout"
+        case .remoteSkipped: return "remote look-ups and writes not attempted while the tier was backing off after a fault"
+        case .remoteBytesRead: return "bytes of entries taken from the remote tier"
+        case .remoteBytesWritten: return "bytes of entries written to the remote tier"
+        case .remoteWrites: return "entries written to the remote tier"
+        case .remoteWritesDropped: return "entries not written to the remote tier: over the size limit, too many pending, or unfinished at shutdown"
+        case .remoteHitSeconds: return "wall time of the remote hits (fetch, verification, local write-back)"
         }
     }
 
@@ -104,7 +127,52 @@ public enum Statistic: String, CaseIterable, Sendable {
         case .sessionsCancelled: return "interrupted"
         case .inputsParsed: return "parsed"
         case .inputsReused: return "unchanged, not re-read"
+        case .remoteHits: return "hits"
+        case .remoteMisses: return "misses"
+        case .remoteErrors: return "errors"
+        case .remoteTimeouts: return "timeouts"
+        case .remoteSkipped: return "skipped (backing off)"
+        case .remoteBytesRead: return "read"
+        case .remoteBytesWritten: return "written"
+        case .remoteWrites: return "entries written"
+        case .remoteWritesDropped: return "writes dropped"
+        case .remoteHitSeconds: return "time in hits"
         }
+    }
+}
+
+/// A figure derived from two counters, their quotient (such as a mean), reported beside them.
+public enum Ratio: String, CaseIterable, Sendable {
+    case remoteMeanHitSeconds = "remote.mean_hit_seconds"
+
+    public var name: String { rawValue }
+    public var group: String { String(rawValue.prefix { $0 != "." }) }
+    public var numerator: Statistic {
+        switch self {
+        case .remoteMeanHitSeconds: return .remoteHitSeconds
+        }
+    }
+    /// The counter it is shown after in the table.
+    public var denominator: Statistic {
+        switch self {
+        case .remoteMeanHitSeconds: return .remoteHits
+        }
+    }
+    public var help: String {
+        switch self {
+        case .remoteMeanHitSeconds: return "mean latency of a remote hit, in seconds"
+        }
+    }
+    public var label: String {
+        switch self {
+        case .remoteMeanHitSeconds: return "mean hit latency"
+        }
+    }
+
+    /// The quotient over `counters`; nil when the denominator is zero.
+    public func value(_ counters: [Statistic: Double]) -> Double? {
+        let d = counters[denominator] ?? 0
+        return d > 0 ? (counters[numerator] ?? 0) / d : nil
     }
 }
 

@@ -30,7 +30,7 @@ public final class GCCBackend: LinkBackend {
         sessions = SessionRegistry(keepingLast: configuration.maxTargets)
         objects = ObjectMemo(stats: stats)
         let audit = Auditor(context: context)
-        ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: CompilerIdentity(), audit: audit),
+        ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: CompilerIdentity(scratch: scratch), audit: audit),
                              provenance: ProvenanceStore(context: context), audit: audit)
         wpa = WPAStage(context: context, ltrans: ltrans)
     }
@@ -103,7 +103,9 @@ public final class GCCBackend: LinkBackend {
             "reused": "\(record.outcomes.filter { $0.kind == .reused }.count)",
             "rebuilt": "\(record.outcomes.filter { $0.kind == .rebuilt }.count)",
         ])
-        return record.storeWarning.map { "ltod did not cache this link's results: \($0)" }
+        let warnings = [record.storeWarning.map { "ltod did not cache this link's results: \($0)" },
+                        context.storage.linkWarning(since: session.started)].compactMap { $0 }
+        return warnings.isEmpty ? nil : warnings.joined(separator: "\n")
     }
 
     /// The closed link is kept: its inputs too; those of the links it made the registry forget are released.

@@ -70,7 +70,10 @@ struct LTRANSStage: Sendable {
         let renumbering = target.key.form == .canonical ? provenance.renumbering(of: key, keying: target.keying) : nil
         session.record(PartitionOutcome(index: target.index, key: key, kind: .reused, seconds: seconds, note: renumbering?.summary))
         context.stats.add([.ltransReused: 1, .cacheHits: 1, .ltransSecondsSaved: seconds, .ltransCanonicalHits: renumbering == nil ? 0 : 1])
-        if renumbering != nil { audit.sample(request) }
+        var reasons: Set<AuditReason> = []
+        if renumbering != nil { reasons.insert(.canonicalOnly) }
+        if hit.tier == .remote { reasons.insert(.remoteHit) }
+        audit.sample(request, reasons: reasons)
         return JobOutput(exitStatus: 0, stdout: [], stderr: [])
     }
 

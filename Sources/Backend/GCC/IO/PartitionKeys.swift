@@ -1,6 +1,7 @@
 // LTOGCCBackend: the cache key of an LTRANS job: the compiler's identity, the command
-// line, the directory, the environment and the partition's digest, in the form the
-// settings and the audit allow.
+// line, what its native options expand to here, the directory (when the output can record
+// it), the environment and the partition's digest, in the form the settings and the audit
+// allow.
 import LTOGCC
 import LTOHash
 import LTOStatistics
@@ -51,14 +52,18 @@ struct KeyMaker: Sendable {
     func key(for cmd: LTRANSCommand, job: DriverJob, partition: PartitionKeying) throws -> JobKey {
         let compiler = try compilers.facts(driver: job.executable, environment: job.environment, args: cmd.args,
                                            directory: job.invocation.cwd, session: job.session)
+        let native = try compilers.nativeExpansion(driver: job.executable, environment: job.environment, args: cmd.args,
+                                                   directory: job.invocation.cwd, session: job.session)
         var env: [String: String] = [:]
         for name in LTRANSKeyInputs.environmentNames { env[name] = lookup(name, in: job.environment) }
         let (digest, form) = partitionDigest(partition, compiler: compiler)
-        let key = LTRANSKeyInputs(compiler: compiler, arguments: cmd.keyArguments, directory: job.invocation.cwd,
+        let directory = MachineDependence.dependsOnDirectory(cmd.keyArguments) ? job.invocation.cwd : nil
+        let key = LTRANSKeyInputs(compiler: compiler, arguments: cmd.keyArguments, nativeExpansion: native, directory: directory,
                                   environment: env, partition: digest, partitionForm: form).key
         context.log.debug("LTRANS key", metadata: ["key": "\(key)", "partition": "\(digest) (\(form.rawValue))",
                                                    "compiler": "\(compiler.joined(separator: " "))",
-                                                   "arguments": "\(cmd.keyArguments.joined(separator: " "))"])
+                                                   "arguments": "\(cmd.keyArguments.joined(separator: " "))",
+                                                   "native": "\(native.joined(separator: " "))", "directory": "\(directory ?? "-")"])
         return JobKey(key: key, form: form, compiler: compiler)
     }
 

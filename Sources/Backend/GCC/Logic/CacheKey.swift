@@ -1,26 +1,32 @@
+// LTOGCC: the cache key of an LTRANS job: everything its output can depend on, framed and hashed.
 import LTOHash
 
 /// Everything an LTRANS job's output can depend on, gathered by the daemon.
 ///
 /// Any doubt means a miss: a wrong hit would link stale code into someone's program.
 public struct LTRANSKeyInputs: Sendable {
-    /// Facts that identify the compiler: real driver, lto1 and assembler paths with
-    /// size and mtime, `-dumpfullversion` and `-dumpmachine`.
+    /// Facts that identify the compiler wherever it is installed: content digests of the
+    /// driver, lto1, the assembler and a specs file, `-dumpfullversion`, `-dumpmachine` and a
+    /// digest of `-dumpspecs`.
     public var compiler: [String]
     /// `LTRANSCommand.keyArguments`.
     public var arguments: [String]
-    /// The working directory (it is recorded in debug info as DW_AT_comp_dir).
-    public var directory: String
+    /// What the driver here expands `-march=native` and its kin to (empty without them).
+    public var nativeExpansion: [String]
+    /// The working directory, when the output can record it (`MachineDependence.dependsOnDirectory`:
+    /// e.g. DW_AT_comp_dir with `-g`); nil otherwise.
+    public var directory: String?
     /// The environment variables that can change what the driver runs or prints.
     public var environment: [String: String]
     /// The digest of the partition file and the form it was computed in.
     public var partition: Digest
     public var partitionForm: PartitionForm
 
-    public init(compiler: [String], arguments: [String], directory: String, environment: [String: String],
-                partition: Digest, partitionForm: PartitionForm) {
+    public init(compiler: [String], arguments: [String], nativeExpansion: [String] = [], directory: String?,
+                environment: [String: String], partition: Digest, partitionForm: PartitionForm) {
         self.compiler = compiler
         self.arguments = arguments
+        self.nativeExpansion = nativeExpansion
         self.directory = directory
         self.environment = environment
         self.partition = partition
@@ -28,12 +34,15 @@ public struct LTRANSKeyInputs: Sendable {
     }
 
     /// Bumped whenever the key's framing or meaning changes, so old entries miss.
-    public static let formatTag = "ltod/gcc-ltrans/1"
+    public static let formatTag = "ltod/gcc-ltrans/2"
 
     /// Environment variables that reach the key: read by the driver, lto1 or as; choosing
     /// the shared libraries they load; or changing the diagnostics they print.
+    /// `COMPILER_PATH` and `GCC_EXEC_PREFIX` (which the link's driver sets to its own install
+    /// directories) are not among them: they only choose the programs and specs the driver
+    /// uses, which are keyed by their contents, probed with the job's environment.
     public static let environmentNames = [
-        "GCC_EXEC_PREFIX", "COMPILER_PATH", "GCC_COMPARE_DEBUG", "SOURCE_DATE_EPOCH",
+        "GCC_COMPARE_DEBUG", "SOURCE_DATE_EPOCH",
         "LD_LIBRARY_PATH", "LD_PRELOAD",
         "LANG", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "GCC_COLORS", "GCC_URLS", "TERM_URLS",
     ]
@@ -43,7 +52,8 @@ public struct LTRANSKeyInputs: Sendable {
         h.label("format"); h.add(Self.formatTag)
         h.label("compiler"); h.add(compiler)
         h.label("arguments"); h.add(arguments)
-        h.label("directory"); h.add(directory)
+        h.label("native"); h.add(nativeExpansion)
+        h.label("directory"); h.add(directory.map { "=" + $0 } ?? "not recorded")
         h.label("environment")
         for name in Self.environmentNames {
             h.add(name)

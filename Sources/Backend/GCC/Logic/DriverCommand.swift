@@ -85,18 +85,26 @@ public struct LTRANSCommand: Equatable, Sendable {
         dumpbase = args.lastIndex(of: "-dumpbase").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
     }
 
-    /// The arguments with the per-run names (input, output, dumpbase) replaced by fixed tokens:
-    /// the command-line part of the cache key. Everything else is kept, in order.
+    /// The arguments with the per-run names (input, output, dumpbase) and the directories of
+    /// `-B` replaced by fixed tokens: the command-line part of the cache key. Everything else
+    /// is kept, in order. A `-B` directory only chooses the programs and specs the driver
+    /// uses, and those are keyed by their contents (the compiler's identity, probed with the
+    /// same `-B` options), so where they are installed stays out of the key.
     public var keyArguments: [String] {
         var out: [String] = []
         out.reserveCapacity(args.count)
         var i = 0
         while i < args.count {
             let a = args[i]
-            if (a == "-o" || a == "-dumpbase"), i + 1 < args.count - 1 {
+            if (a == "-o" || a == "-dumpbase" || a == "-B"), i + 1 < args.count - 1 {
                 out.append(a)
-                out.append(a == "-o" ? "<output>" : "<dumpbase>")
+                out.append(a == "-o" ? "<output>" : a == "-B" ? "<prefix>" : "<dumpbase>")
                 i += 2
+                continue
+            }
+            if a.hasPrefix("-B"), a.count > 2, i < args.count - 1 {
+                out.append("-B<prefix>")
+                i += 1
                 continue
             }
             out.append(i == args.count - 1 ? "<input>" : a)
