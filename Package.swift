@@ -5,8 +5,8 @@ import PackageDescription
 /// point one way: the daemon knows backends and cache tiers only through their protocols,
 /// and `ltod`'s main chooses the concrete ones.
 ///
-/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`) and `CPosix`, the GNU calls
-///   Swift's Glibc module hides.
+/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`), `CPosix` (the GNU calls and
+///   record locks Swift's Glibc module hides) and `CDemangle` (the C++ runtime's demangler).
 /// - `Sources/Support`: Foundation-free foundations both binaries link: `LTOHash` (XXH3-128),
 ///   `LTOSystem` (processes, paths, environment, files), `LTOConfig` (the settings table,
 ///   default places, version), `LTOStatistics` (the typed counters).
@@ -51,6 +51,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/C/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CXXHash", path: "Sources/C/CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .target(name: "CPosix", path: "Sources/C/CPosix"),
+        .target(name: "CDemangle", path: "Sources/C/CDemangle", linkerSettings: [.linkedLibrary("stdc++")]),
 
         .target(name: "LTOHash", dependencies: ["CXXHash"], path: "Sources/Support/LTOHash", swiftSettings: strict),
         .target(name: "LTOSystem", dependencies: ["CPosix"], path: "Sources/Support/LTOSystem", swiftSettings: strict),
@@ -77,7 +78,7 @@ let package = Package(
         .target(
             name: "LTODaemon",
             dependencies: [
-                "CPosix", "LTOBackend", "LTOConfig", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOWire", logging,
+                "CDemangle", "CPosix", "LTOBackend", "LTOConfig", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOWire", logging,
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             path: "Sources/Daemon", swiftSettings: strict),
@@ -115,7 +116,9 @@ let package = Package(
         .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC", "LTOHash", "LTOObject", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LTOBackendTests", dependencies: ["LTOBackend", "LTOHash", "LTOSystem", "LTOTestSupport"], swiftSettings: strict),
-        .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon", "LTOConfig", "LTOStatistics", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LTODaemonTests", dependencies: ["LTOBackend", "LTODaemon", "LTOConfig", "LTOStatistics", "LTOTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests", dependencies: ["LTOConfig", "LTOHash", "LTOLocalStorage", "LTOStorage", "LTOSystem", "LTOTestSupport", "LTOWire", "SyntheticC"],

@@ -13,26 +13,33 @@ import Synchronization
 /// The running daemon: accepts connections on its socket, checks each peer's uid,
 /// and serves one request/reply exchange after another on a thread per connection
 /// (requests block for as long as a compiler runs, so threads are the natural unit).
-public final class Server: Sendable {
+public final class Server: Sendable, DaemonControl {
     public let configuration: Configuration
     let listener: Listener
     let backend: any LinkBackend
     let commands: Commands
     let log: Logger
+    /// The protocol version this server speaks (`ltod serve --protocol-version` to test upgrades).
+    let protocolVersion: UInt16
     private let stopping = Atomic<Bool>(false)
     private let connections = Mutex(0)
     private let lastActivity = Mutex(Date())
+    private let openSessions = Mutex(0)
+    private let stopWhenIdleAsked = Atomic<Bool>(false)
     static let maxConnections = 512
 
-    /// A server for `backend`, whose cache's local tier is `local` and whose counters are `stats`.
+    /// A server for `backend`, whose cache's local tier is `local`, whose counters are `stats`
+    /// and whose finished links are kept by `history`.
     public init(configuration: Configuration, listener: Listener, backend: any LinkBackend, local: any LocalStorage,
-                stats: Statistics, scheduler: Scheduler, log: Logger) {
+                history: LinkHistoryLog, stats: Statistics, scheduler: Scheduler, protocolVersion: UInt16 = Protocol.version,
+                log: Logger) {
         self.configuration = configuration
         self.listener = listener
         self.backend = backend
         self.log = log
-        commands = Commands(configuration: configuration, backend: backend, local: local, stats: stats, scheduler: scheduler,
-                            socketPath: listener.path, started: Date())
+        self.protocolVersion = protocolVersion
+        commands = Commands(configuration: configuration, local: local, history: history, stats: stats,
+                            live: LiveDaemon(backend: backend, scheduler: scheduler, socketPath: listener.path, started: Date()))
     }
 
     /// Serves until `stop()`; returns after in-flight requests have finished.
@@ -72,6 +79,23 @@ public final class Server: Sendable {
         listener.withdraw()
     }
 
+    /// Stops once no link is open: at once if none is, else when the last one closes.
+    public func stopWhenIdle() {
+        stopWhenIdleAsked.store(true, ordering: .releasing)
+        log.info("asked to stop once no link is open")
+        stopIfIdle()
+    }
+
+    private func stopIfIdle() {
+        if stopWhenIdleAsked.load(ordering: .acquiring) && openSessions.withLock({ $0 }) == 0 { stop() }
+    }
+
+    /// Counts a link session opened (+1) or closed (-1) on any connection.
+    private func countSession(_ delta: Int) {
+        openSessions.withLock { $0 += delta }
+        if delta < 0 { stopIfIdle() }
+    }
+
     /// Stops the daemon once no connection has been open for the idle timeout. A client that
     /// connects at that moment is not lost: connections already queued are still served before
     /// `run` returns, and under socket activation a later one waits in systemd's socket, which
@@ -107,20 +131,23 @@ public final class Server: Sendable {
                 try client.send(Reply.failure("expected hello as the first message").encoded())
                 return
             }
-            guard version == Protocol.version else {
-                try client.send(Reply.failure(WireError.unsupportedVersion(version).description).encoded())
-                return
-            }
-            try client.send(Reply.hello(version: Protocol.version, pid: getpid()).encoded())
+            try client.send(Reply.hello(version: protocolVersion, pid: getpid()).encoded())
+            guard version == protocolVersion else { return try serveOtherVersion(client, version) }
             var opened: Set<String> = []
             // A wrapper that dies mid-link (killed build, ^C) leaves no session open behind it.
-            defer { for id in opened { _ = backend.closeSession(id, exitStatus: -1) } }
+            defer {
+                for id in opened { _ = backend.closeSession(id, exitStatus: -1) }
+                countSession(-opened.count)
+            }
             while true {
                 let request = try Request.decode(try client.receive())
                 let reply = handle(request)
                 switch (request, reply) {
-                case (.openSession, .session(let id, _)): opened.insert(id)
-                case (.closeSession(let id, _), _): opened.remove(id)
+                case (.openSession, .session(let id, _)):
+                    opened.insert(id)
+                    countSession(1)
+                case (.closeSession(let id, _), _):
+                    if opened.remove(id) != nil { countSession(-1) }
                 default: break
                 }
                 try client.send(reply.encoded())
@@ -130,6 +157,22 @@ public final class Server: Sendable {
         } catch {
             log.debug("connection dropped: \(error)")
             try? client.send(Reply.failure("\(error)").encoded())
+        }
+    }
+
+    /// A client of another protocol version (a newer ltoc meeting this daemon, or an older
+    /// one) may only ask it to stop; anything else is refused, saying what to do.
+    private func serveOtherVersion(_ client: FrameSocket, _ version: UInt16) throws {
+        log.info("a client of protocol \(version) connected; this daemon speaks \(protocolVersion)")
+        while true {
+            let reply: Reply
+            if case .command("shutdown", let arguments) = try Request.decode(try client.receive()) {
+                reply = commands.run("shutdown", arguments, control: self)
+            } else {
+                reply = .failure("this ltoc speaks protocol \(version) and ltod (pid \(getpid())) speaks \(protocolVersion); "
+                    + "stop the daemon with `ltoc shutdown` and the next link starts the one beside this ltoc")
+            }
+            try client.send(reply.encoded())
         }
     }
 
@@ -149,7 +192,7 @@ public final class Server: Sendable {
             case .finished(let out): return .output(exitStatus: out.exitStatus, stdout: out.stdout, stderr: out.stderr)
             case .refused(let reason): return .failure(reason)
             }
-        case .command(let name, let args): return commands.run(name, args, stop: stop)
+        case .command(let name, let args): return commands.run(name, args, control: self)
         }
     }
 }

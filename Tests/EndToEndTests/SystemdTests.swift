@@ -30,7 +30,7 @@ extension EndToEnd {
                 if status?.status != 0 { usleep(20_000) }
             }
             // systemd-socket-activate execs ltod in its own process on the first connection.
-            #expect(status?.stdout.contains("pid       \(manager.processIdentifier)") == true, "\(status?.stdout ?? "")")
+            #expect(try Fault.daemonPID(["LTOD_SOCKET": socket]) == manager.processIdentifier, "\(status?.stdout ?? "")")
             #expect(notify.receive()?.hasPrefix("READY=1") == true)
             #expect(Self.waitForExit(manager, seconds: 30), "ltod did not exit after its 1 s idle timeout")
             #expect(manager.terminationStatus == 0)

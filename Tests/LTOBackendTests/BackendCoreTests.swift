@@ -71,7 +71,6 @@ import Testing
         _ = registry.close("1")
         _ = registry.close("3")
         #expect(registry.session("1") == nil && registry.lastLink(of: "/a")?.id == "3")
-        #expect(registry.lastLinks().map(\.id) == ["3"])
         #expect(registry.close("nope") == nil)
     }
 

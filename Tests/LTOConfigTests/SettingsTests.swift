@@ -30,13 +30,6 @@ import Testing
         #expect(help.contains("default 1to1"))
     }
 
-    @Test func theReportAlignsKeyAndValue() throws {
-        let c = try Configuration(environment: ["HOME": "/h", "LTOD_CONFIG": "/nonexistent"], fileValues: [:])
-        let report = c.report
-        #expect(report.contains("canonical_keys  true"))
-        #expect(report.contains("partition       1to1"))
-    }
-
     @Test func sizesAndDurations() {
         #expect(ByteSize.parse("500M") == 500 << 20)
         #expect(ByteSize.parse("1.5G") == 3 << 29)

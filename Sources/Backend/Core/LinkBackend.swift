@@ -1,8 +1,8 @@
 // LTOBackend owns what every toolchain backend shares: the `LinkBackend` protocol the
 // daemon serves links through, link sessions and their registry, the reports `explain`
-// shows, in-flight deduplication of builds, the process scheduler, the scratch area and
-// running compilers with captured output. The GCC backend (LTOGCCBackend) is one
-// implementation; the daemon knows only this protocol.
+// shows and the sink a backend hands them to, in-flight deduplication of builds, the
+// process scheduler, the scratch area and running compilers with captured output. The GCC
+// backend (LTOGCCBackend) is one implementation; the daemon knows only this protocol.
 import LTOSystem
 
 /// A toolchain backend: it takes over a link's LTO step from the toolchain's own wrapper.
@@ -17,8 +17,6 @@ public protocol LinkBackend: Sendable {
     func closeSession(_ session: String, exitStatus: Int32) -> String?
     /// How far an open session is.
     func progress(of session: String) -> LinkProgress?
-    /// The last link of every target known, newest first.
-    func lastLinks() -> [LinkReport]
 }
 
 /// The answer to a session request.

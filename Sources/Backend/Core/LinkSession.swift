@@ -98,9 +98,4 @@ public final class SessionRegistry<Detail: Sendable>: Sendable {
 
     /// The last finished link of `target`.
     public func lastLink(of target: String) -> LinkSession<Detail>? { last.withLock { $0[target] } }
-
-    /// The last finished link of every target, newest first.
-    public func lastLinks() -> [LinkSession<Detail>] {
-        last.withLock { Array($0.values) }.sorted { $0.started > $1.started }
-    }
 }
