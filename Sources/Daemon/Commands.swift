@@ -114,6 +114,7 @@ public final class Commands: Sendable {
         }
         let format = try self.format(command)
         if let wanted = command.operand {
+            guard format != .prometheus else { throw CommandError.badFormat("prometheus", forTarget: true) }
             let target = try history.resolve(wanted)
             guard let totals = try history.store.linkTotals(of: target) else { throw TargetError.unknown(wanted) }
             let report = TargetStatsReport(totals: totals, last: try history.store.links(of: target).first)
@@ -131,7 +132,7 @@ public final class Commands: Sendable {
     private func format(_ command: ParsedCommand) throws -> StatsReport.Format {
         if command.has("--json") { return .json }
         guard let value = command.values["--format"] else { return .text }
-        guard let format = StatsReport.Format(rawValue: value) else { throw CommandError.badFormat(value) }
+        guard let format = StatsReport.Format(rawValue: value) else { throw CommandError.badFormat(value, forTarget: false) }
         return format
     }
 
@@ -223,14 +224,15 @@ public final class Commands: Sendable {
 
 /// A command's value that cannot be used, or a question with no answer yet.
 enum CommandError: Error, CustomStringConvertible {
-    case badFormat(String)
+    case badFormat(String, forTarget: Bool)
     case badSize(String)
     case badDuration(String)
     case noLinks
 
     var description: String {
         switch self {
-        case .badFormat(let f): return "unknown format '\(f)'; expected " + StatsReport.Format.allCases.map(\.rawValue).joined(separator: ", ")
+        case .badFormat(let f, false): return "unknown format '\(f)'; expected " + StatsReport.Format.allCases.map(\.rawValue).joined(separator: ", ")
+        case .badFormat(let f, true): return "a target's statistics are shown as text or json, not \(f)"
         case .badSize(let s): return "'\(s)' is not a size; expected a size such as 500M or 5G"
         case .badDuration(let d): return "'\(d)' is not a duration; expected a duration such as 12h or 7d"
         case .noLinks: return "no link has been made through ltod with this cache yet"
