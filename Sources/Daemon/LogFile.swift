@@ -53,9 +53,10 @@ public final class LogFile: Sendable {
 /// Why the last start of a daemon failed, kept beside its socket for `ltoc status` (and for
 /// the one line a link that fell back prints); a daemon that serves removes it.
 public enum StartupFailure {
-    /// Keeps `message` for `places`' socket.
+    /// Keeps `message` for `places`' socket, if the socket's directory is one the daemon
+    /// would use (never through a symlink, never in another user's directory).
     public static func record(_ message: String, places: Places) {
-        try? Listener.prepareDirectory(forSocket: places.socket)
+        guard (try? Listener.prepareDirectory(forSocket: places.socket)) != nil else { return }
         let path = places.startErrorFile
         let temporary = path + ".\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)

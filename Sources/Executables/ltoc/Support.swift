@@ -80,9 +80,11 @@ enum DaemonUnavailable: Error, CustomStringConvertible {
 
 /// Whether a daemon serves the socket, found out without connecting: under systemd socket
 /// activation, connecting would start one. A serving daemon holds the lock beside its
-/// socket (an older ltod holds it with flock).
+/// socket (an older ltod holds it with flock). A lock this user cannot read is another
+/// user's: connecting says so.
 func daemonServes(_ places: Places = .current) -> Bool {
-    OwnerLock.holder(of: places.socketLock) != nil || OwnerLock.isFlocked(places.socketLock)
+    let lock = places.socketLock
+    return OwnerLock.holder(of: lock) != nil || OwnerLock.isFlocked(lock) || access(lock, F_OK) == 0 && access(lock, R_OK) != 0
 }
 
 /// Connects and says hello.
