@@ -103,10 +103,11 @@ extension SQLiteDatabase {
         }
     }
 
-    /// Copies the write-ahead log into the index and truncates it; best effort (a busy index
-    /// keeps its log until the next checkpoint).
+    /// Copies the write-ahead log into the index and truncates it, without waiting for other
+    /// connections (with readers or a writer busy, it copies what it can and leaves the log
+    /// for the next checkpoint), so that it never holds up a link.
     func checkpoint() {
-        _ = try? run("PRAGMA wal_checkpoint(TRUNCATE)")
+        withoutWaiting { _ = try? run("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// Fails with SQLITE_CORRUPT unless `PRAGMA quick_check` finds the file intact.
