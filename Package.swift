@@ -5,8 +5,8 @@ import PackageDescription
 /// point one way: the daemon knows backends and cache tiers only through their protocols,
 /// and `ltod`'s main chooses the concrete ones.
 ///
-/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`), `CPosix` (the GNU calls and
-///   record locks Swift's Glibc module hides) and `CDemangle` (the C++ runtime's demangler).
+/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`, `CZstd`), `CPosix` (the GNU calls
+///   and record locks Swift's Glibc module hides) and `CDemangle` (the C++ runtime's demangler).
 /// - `Sources/Support`: Foundation-free foundations both binaries link: `LTOHash` (XXH3-128),
 ///   `LTOSystem` (processes, paths, environment, files), `LTOConfig` (the settings table,
 ///   default places, version), `LTOStatistics` (the typed counters).
@@ -50,6 +50,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/C/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CXXHash", path: "Sources/C/CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/C/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "CPosix", path: "Sources/C/CPosix"),
         .target(name: "CDemangle", path: "Sources/C/CDemangle", linkerSettings: [.linkedLibrary("stdc++")]),
 
@@ -113,7 +114,9 @@ let package = Package(
         .testTarget(
             name: "LTOStorageTests", dependencies: ["LTOHash", "LTOLocalStorage", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOTestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "LTOGCCTests", dependencies: ["LTOGCC", "LTOHash", "LTOObject", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LTOGCCTests", dependencies: ["CZstd", "LTOGCC", "LTOHash", "LTOObject", "LTOSystem", "LTOTestSupport", "SyntheticC"],
+            swiftSettings: strict),
         .testTarget(
             name: "LTOBackendTests", dependencies: ["LTOBackend", "LTOHash", "LTOSystem", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(

@@ -63,7 +63,8 @@ enum Observed {
 
     @Test func sideOutputOptionsAreUncacheable() {
         for option in ["-save-temps", "-fdump-tree-all", "-fstack-usage", "-fprofile-use=/p", "-fplugin=x.so", "-flto-report",
-                       "-fsave-optimization-record", "-gsplit-dwarf", "-Wa,-alh=list.txt", "-Wa,--noexecstack,--MD,x.d", "-Wa,@opts"] {
+                       "-fsave-optimization-record", "-gsplit-dwarf", "--coverage", "-ftest-coverage", "-Wa,-alh=list.txt",
+                       "-Wa,--noexecstack,--MD,x.d", "-Wa,@opts"] {
             guard case .ltrans(let l) = DriverCommand.classify([option] + Observed.ltrans(0)) else { Issue.record("not LTRANS"); continue }
             #expect(l.uncacheableReason != nil, "\(option)")
         }

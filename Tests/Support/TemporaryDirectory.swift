@@ -2,6 +2,7 @@
 // programs, a seeded random generator, and the fixtures (Lua's sources, LTO objects and
 // partitions made with the real gcc).
 import Foundation
+import LTOSystem
 import Testing
 
 /// A fresh directory under the system's temporary directory, removed when released.
@@ -27,7 +28,9 @@ public final class TemporaryDirectory: @unchecked Sendable {
         return p
     }
 
+    /// Writes `text` to `name`, creating the directories on its path.
     public func write(_ name: String, _ text: String) throws {
+        try FileManager.default.createDirectory(atPath: directoryName(file(name)), withIntermediateDirectories: true)
         try text.write(toFile: file(name), atomically: false, encoding: .utf8)
     }
 

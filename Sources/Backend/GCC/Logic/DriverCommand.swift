@@ -121,7 +121,7 @@ public struct LTRANSCommand: Equatable, Sendable {
         "-fprofile-use", "-fauto-profile", "-fbranch-probabilities", "-fprofile-dir", "-fplugin",
         "-specs", "-wrapper", "-ftime-report", "-fmem-report", "-flto-report", "-fcompare-debug",
         "-frecord-gcc-switches-file", "-aux-info", "-fdiagnostics-format=sarif", "-fprofile-note",
-        "-fsave-optimization-record", "-gsplit-dwarf",
+        "-fsave-optimization-record", "-gsplit-dwarf", "--coverage", "-ftest-coverage",
     ]
 
     /// Assembler options that write listings or dependency files, or read response files.

@@ -24,6 +24,8 @@ public enum CanonicalizationFailure: Error, Equatable, Sendable, CustomStringCon
     case toplevelAsm(String)
     /// A function-body section names an order that no symbol of the partition has.
     case bodyWithoutSymbol(String)
+    /// A stream section the stream reader gave no digest for.
+    case streamWithoutDigest(String)
 
     public var description: String {
         switch self {
@@ -34,6 +36,7 @@ public enum CanonicalizationFailure: Error, Equatable, Sendable, CustomStringCon
         case .symbolTable(let why): return why
         case .toplevelAsm(let why): return why
         case .bodyWithoutSymbol(let name): return "section \(name) names an order no symbol has"
+        case .streamWithoutDigest(let name): return "section \(name) has no canonical stream digest"
         }
     }
 }
@@ -50,12 +53,17 @@ public struct CanonicalPartition: Sendable {
 }
 
 /// Computes the canonical digest of a WPA partition file (see the file header), or why not.
-public func canonicalPartition(of bytes: UnsafeRawBufferPointer) -> Result<CanonicalPartition, CanonicalizationFailure> {
+/// With `streams`, the tree and GIMPLE streams (`.gnu.lto_.decls` and every body section)
+/// count by their canonical stream digests instead of their bytes, so that what the streams'
+/// location policy abstracted leaves the digest too; every such section must have one.
+public func canonicalPartition(of bytes: UnsafeRawBufferPointer, streams: CanonicalStreams? = nil)
+    -> Result<CanonicalPartition, CanonicalizationFailure> {
     guard let elf = try? ELFFile(bytes: bytes, path: "<partition>"),
           let normalizer = PartitionNormalizer(elf: elf, reader: ByteReader(bytes))
     else { return .failure(.unusualFile) }
     do {
-        let rewrite = try CanonicalRewrite(normalizer)
+        var rewrite = try CanonicalRewrite(normalizer)
+        if let streams { try rewrite.replaceStreams(streams, normalizer) }
         guard let digest = normalizer.digest(rewrite: rewrite) else { return .failure(.unusualFile) }
         return .success(CanonicalPartition(digest: digest, version: rewrite.version, orders: rewrite.orders, bodies: rewrite.bodies))
     } catch {
@@ -63,8 +71,8 @@ public func canonicalPartition(of bytes: UnsafeRawBufferPointer) -> Result<Canon
     }
 }
 
-public func canonicalPartition(of bytes: [UInt8]) -> Result<CanonicalPartition, CanonicalizationFailure> {
-    bytes.withUnsafeBytes { canonicalPartition(of: $0) }
+public func canonicalPartition(of bytes: [UInt8], streams: CanonicalStreams? = nil) -> Result<CanonicalPartition, CanonicalizationFailure> {
+    bytes.withUnsafeBytes { canonicalPartition(of: $0, streams: streams) }
 }
 
 /// What the canonical digest hashes differently from the normalized one.
@@ -76,8 +84,8 @@ struct CanonicalRewrite {
     let version: LTOVersion
     let orders: [Int]
     let bodies: [(symbol: String, order: Int)]
-    /// Per section index: contents with every order replaced by its rank.
-    let contents: [Int: [UInt8]]
+    /// Per section index: contents with every order replaced by its rank, or a stream's digest.
+    private(set) var contents: [Int: [UInt8]]
     /// Per section index of a function body: its name with the order replaced by its rank.
     let names: [Int: [UInt8]]
 
@@ -123,6 +131,21 @@ struct CanonicalRewrite {
                 OrderField(range: ($0.range.lowerBound + 4)..<($0.range.upperBound + 4), value: $0.value)
             }
         } catch { throw .symbolTable(error.description) }
+    }
+
+    /// Puts each stream section's canonical digest (tagged with the policy) in place of its
+    /// contents; a stream section without one is a failure.
+    mutating func replaceStreams(_ streams: CanonicalStreams, _ n: PartitionNormalizer) throws(CanonicalizationFailure) {
+        let digests = Dictionary(streams.sections.map { ($0.name, $0.digest) }, uniquingKeysWith: { a, _ in a })
+        for section in n.elf.sections {
+            guard let name = LTOSectionName(section.name) else { continue }
+            switch name.kind {
+            case .named("decls"), .functionBody:
+                guard let digest = digests[name.normalized] else { throw .streamWithoutDigest(name.normalized) }
+                contents[section.index] = Array("\(streams.policyName) \(digest)".utf8)
+            default: continue
+            }
+        }
     }
 
     /// Function-body section names with the order replaced by its rank.
