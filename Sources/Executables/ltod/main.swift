@@ -53,7 +53,7 @@ struct Serve: ParsableCommand {
         }
         do {
             try serve(places, logFile: logFile)
-        } catch let error as StartupError {
+        } catch let error as StartupError where error.isFailure {
             StartupFailure.record(error.description, places: places)
             throw error
         }
@@ -74,8 +74,7 @@ struct Serve: ParsableCommand {
             listener = Listener(inheritedFD: inherited.fd, path: inherited.path)
         } else {
             do { listener = try Listener(path: config.socketPath) } catch ListenerError.alreadyServing(let path) {
-                // Not a failure to record: another daemon serves (two starts raced).
-                throw ValidationError("\(ListenerError.alreadyServing(path))")
+                throw StartupError("\(ListenerError.alreadyServing(path))", isFailure: false)
             } catch {
                 throw StartupError("\(error)")
             }
@@ -150,14 +149,12 @@ struct Start: ParsableCommand {
         throw StartupError("ltod did not accept connections within 5 s; see \(places.logFile)")
     }
 
-    /// Whether a daemon serves the socket (waiting up to 5 s for one that holds its lock but
-    /// is not listening yet), or something answers on it (systemd's socket starts one).
+    /// Whether a daemon serves the socket: something answers on it (under systemd, its socket
+    /// starts one), or a daemon holds its lock and answers within 5 s (one that is starting).
     private func serving(_ places: Places) -> Bool {
-        guard OwnerLock.holder(of: places.socketLock) != nil || OwnerLock.isFlocked(places.socketLock) else {
-            return (try? FrameSocket.connect(to: places.socket)) != nil
-        }
         for _ in 0..<500 {
             if (try? FrameSocket.connect(to: places.socket)) != nil { return true }
+            guard OwnerLock.holder(of: places.socketLock) != nil || OwnerLock.isFlocked(places.socketLock) else { return false }
             usleep(10_000)
         }
         return false
@@ -249,5 +246,12 @@ func makeLogger(_ config: Configuration) -> Logger {
 /// A reason ltod cannot start or do what was asked (printed without a usage line).
 struct StartupError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// Whether it is kept as the reason the daemon could not start (not when another
+    /// daemon already serves: two starts raced, and one of them serves).
+    let isFailure: Bool
+
+    init(_ description: String, isFailure: Bool = true) {
+        self.description = description
+        self.isFailure = isFailure
+    }
 }
