@@ -47,9 +47,9 @@ import Testing
     @Test func theShimReadsTopLevelKeysOnly() throws {
         let dir = try TemporaryDirectory("config")
         try dir.write("config.toml", "# comment\nstrict = true  # yes\npartition = \"keep\"\n[table]\njobs = 3\n")
-        #expect(ConfigScan.value(of: "strict", inFile: dir.file("config.toml")) == "true")
-        #expect(ConfigScan.value(of: "partition", inFile: dir.file("config.toml")) == "keep")
-        #expect(ConfigScan.value(of: "jobs", inFile: dir.file("config.toml")) == nil)
-        #expect(ConfigScan.value(of: "strict", inFile: dir.file("missing.toml")) == nil)
+        #expect(ConfigScan.assignment(of: "strict", inFile: dir.file("config.toml"))! == ("true", 2))
+        #expect(ConfigScan.assignment(of: "partition", inFile: dir.file("config.toml"))! == ("keep", 3))
+        #expect(ConfigScan.assignment(of: "jobs", inFile: dir.file("config.toml")) == nil)
+        #expect(ConfigScan.assignment(of: "strict", inFile: dir.file("missing.toml")) == nil)
     }
 }

@@ -24,11 +24,6 @@ public enum ConfigScan {
         return nil
     }
 
-    /// The value assigned to `key` before the first table header, quotes removed.
-    public static func value(of key: String, inFile path: String) -> String? {
-        assignment(of: key, inFile: path)?.value
-    }
-
     /// The value text after `=`: a quoted string up to its closing quote, else the text
     /// before a `#` comment.
     private static func value(_ raw: Substring) -> String {
