@@ -5,8 +5,9 @@ import PackageDescription
 /// point one way: the daemon knows backends and cache tiers only through their protocols,
 /// and `ltod`'s main chooses the concrete ones.
 ///
-/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`, `CZstd`, `CHiredis`) and `CPosix`, the GNU calls
-///   Swift's Glibc module hides, descriptors passed over a socket and signal traps.
+/// - `Sources/C`: system libraries (`CSQLite`, `CXXHash`, `CZstd`, `CHiredis`), `CPosix` (the GNU calls,
+///   record locks, descriptors passed over a socket and signal traps Swift's Glibc module hides)
+///   and `CDemangle` (the C++ runtime's demangler).
 /// - `Sources/Support`: Foundation-free foundations both binaries link: `LTOHash` (XXH3-128),
 ///   `LTOSystem` (processes, paths, environment, files), `LTOConfig` (the settings table,
 ///   default places, version), `LTOStatistics` (the typed counters).
@@ -58,6 +59,7 @@ let package = Package(
         // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses (and x86_64 needs no such define).
         .systemLibrary(name: "CHiredis", path: "Sources/C/CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "CPosix", path: "Sources/C/CPosix"),
+        .target(name: "CDemangle", path: "Sources/C/CDemangle", linkerSettings: [.linkedLibrary("stdc++")]),
 
         .target(name: "LTOHash", dependencies: ["CXXHash"], path: "Sources/Support/LTOHash", swiftSettings: strict),
         .target(name: "LTOSystem", dependencies: ["CPosix"], path: "Sources/Support/LTOSystem", swiftSettings: strict),
@@ -88,7 +90,7 @@ let package = Package(
         .target(
             name: "LTODaemon",
             dependencies: [
-                "CPosix", "LTOBackend", "LTOConfig", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOWire", logging,
+                "CDemangle", "CPosix", "LTOBackend", "LTOConfig", "LTOStatistics", "LTOStorage", "LTOSystem", "LTOWire", logging,
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             path: "Sources/Daemon", swiftSettings: strict),
@@ -132,7 +134,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "LTOBackendTests", dependencies: ["LTOBackend", "LTOHash", "LTOSystem", "LTOTestSupport"], swiftSettings: strict),
-        .testTarget(name: "LTODaemonTests", dependencies: ["LTODaemon", "LTOConfig", "LTOStatistics", "LTOTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LTODaemonTests", dependencies: ["LTOBackend", "LTODaemon", "LTOConfig", "LTOStatistics", "LTOTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "SyntheticCTests", dependencies: ["SyntheticC", "LTOTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",

@@ -22,35 +22,48 @@ public enum ListenerError: Error, CustomStringConvertible {
     }
 }
 
-/// The daemon's listening Unix socket: directory 0700 owned by us, socket 0600,
-/// a lock file held for the daemon's life so that two daemons never share a socket.
+/// The daemon's listening Unix socket: directory 0700 owned by us, socket 0600, and the
+/// lock file beside it (`<socket>.lock`, an `OwnerLock`) held while the daemon serves, so
+/// that two daemons never share a socket and a client can tell whether one serves it
+/// without connecting (under socket activation, connecting would start one).
 public final class Listener: Sendable {
     public let path: String
     public let fd: Int32
-    private let lockFD: Int32
+    private let lock: OwnerLock?
+    /// Whether the socket file is this daemon's own (not systemd's) to remove.
+    private let ownsSocket: Bool
 
     /// Binds `path`, replacing a stale socket from a dead daemon but never a live one.
     public init(path: String) throws(ListenerError) {
         self.path = path
-        let dir = directoryName(path)
-        try Self.prepareDirectory(dir)
-        lockFD = try Self.lock(path + ".lock")
+        try Self.prepareDirectory(directoryName(path))
+        let lock = try Self.lock(path + ".lock")
         do {
             try Self.removeStale(path)
             fd = try Self.bind(path)
         } catch {
-            close(lockFD)
+            lock.release()
             throw error
         }
+        self.lock = lock
+        ownsSocket = true
     }
 
     /// Adopts an inherited listening socket (systemd socket activation); systemd keeps
-    /// owning it, so it is never unlinked here.
+    /// owning it, so it is never unlinked here. The lock is taken when it can be, so that
+    /// clients see a daemon serving.
     public init(inheritedFD: Int32, path: String) {
         self.path = path
         fd = inheritedFD
-        lockFD = -1
+        lock = try? OwnerLock.acquire(path + ".lock")
+        ownsSocket = false
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Creates the socket's directory (0700, ours) for a file the daemon keeps beside its
+    /// socket before it listens (the reason it could not start).
+    public static func prepareDirectory(forSocket path: String) throws(ListenerError) {
+        try prepareDirectory(directoryName(path))
     }
 
     /// Accepts the next connection. Once `stopping()` is true it still returns every
@@ -70,9 +83,12 @@ public final class Listener: Sendable {
         }
     }
 
-    /// Removes the socket file (our own socket only), so that no new client finds it.
+    /// Removes the socket file (our own socket only), so that no new client finds it, and
+    /// the lock file: a daemon that stops accepting no longer serves this socket, and a new
+    /// one may start while this one finishes the requests it has.
     public func withdraw() {
-        if lockFD >= 0 { unlink(path) }
+        if ownsSocket { unlink(path) }
+        lock?.release()
     }
 
     private static func prepareDirectory(_ dir: String) throws(ListenerError) {
@@ -93,14 +109,11 @@ public final class Listener: Sendable {
         }
     }
 
-    private static func lock(_ lockPath: String) throws(ListenerError) -> Int32 {
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw .system("cannot open lock file \(lockPath): \(errnoText())") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw .alreadyServing(String(lockPath.dropLast(5)))
-        }
-        return fd
+    private static func lock(_ lockPath: String) throws(ListenerError) -> OwnerLock {
+        let lock: OwnerLock?
+        do { lock = try OwnerLock.acquire(lockPath) } catch { throw .system("\(error)") }
+        guard let lock else { throw .alreadyServing(String(lockPath.dropLast(5))) }
+        return lock
     }
 
     private static func removeStale(_ path: String) throws(ListenerError) {

@@ -15,27 +15,34 @@ import Synchronization
 /// (requests block for as long as a compiler runs, so threads are the natural unit).
 /// A client that goes away cancels its link's work: while a request is served, a watcher
 /// notices the hang-up; a connection that ends leaves no session of its own open.
-public final class Server: Sendable {
+public final class Server: Sendable, DaemonControl {
     public let configuration: Configuration
     let listener: Listener
     let backend: any LinkBackend
     let commands: Commands
     let log: Logger
+    /// The protocol version this server speaks (`ltod serve --protocol-version` to test upgrades).
+    let protocolVersion: UInt16
     private let hangups = HangupWatcher()
+    private let openSessions = Mutex(0)
+    private let stopWhenIdleAsked = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
     private let connections = Mutex(0)
     private let lastActivity = Mutex(Date())
     static let maxConnections = 512
 
-    /// A server for `backend`, whose cache's local tier is `local` and whose counters are `stats`.
+    /// A server for `backend`, whose cache's local tier is `local`, whose counters are `stats`
+    /// and whose finished links are kept by `history`.
     public init(configuration: Configuration, listener: Listener, backend: any LinkBackend, local: any LocalStorage,
-                stats: Statistics, scheduler: Scheduler, log: Logger) {
+                history: LinkHistoryLog, stats: Statistics, scheduler: Scheduler, protocolVersion: UInt16 = Protocol.version,
+                log: Logger) {
         self.configuration = configuration
         self.listener = listener
         self.backend = backend
         self.log = log
-        commands = Commands(configuration: configuration, backend: backend, local: local, stats: stats, scheduler: scheduler,
-                            socketPath: listener.path, started: Date())
+        self.protocolVersion = protocolVersion
+        commands = Commands(configuration: configuration, local: local, history: history, stats: stats,
+                            live: LiveDaemon(backend: backend, scheduler: scheduler, socketPath: listener.path, started: Date()))
     }
 
     /// Serves until `stop()`; returns after in-flight requests have finished.
@@ -75,6 +82,23 @@ public final class Server: Sendable {
         listener.withdraw()
     }
 
+    /// Stops once no link is open: at once if none is, else when the last one closes.
+    public func stopWhenIdle() {
+        stopWhenIdleAsked.store(true, ordering: .releasing)
+        log.info("asked to stop once no link is open")
+        stopIfIdle()
+    }
+
+    private func stopIfIdle() {
+        if stopWhenIdleAsked.load(ordering: .acquiring) && openSessions.withLock({ $0 }) == 0 { stop() }
+    }
+
+    /// Counts a link session opened (+1) or closed (-1) on any connection.
+    private func countSession(_ delta: Int) {
+        openSessions.withLock { $0 += delta }
+        if delta < 0 { stopIfIdle() }
+    }
+
     /// Stops the daemon once no connection has been open for the idle timeout. A client that
     /// connects at that moment is not lost: connections already queued are still served before
     /// `run` returns, and under socket activation a later one waits in systemd's socket, which
@@ -98,14 +122,17 @@ public final class Server: Sendable {
 
     private func serve(_ client: FrameSocket) {
         do {
-            guard try greet(client) else { return }
+            guard let version = try greet(client) else { return }
+            guard version == protocolVersion else { return try serveOtherVersion(client, version) }
             let opened = OpenSessions()
             // A wrapper that dies mid-link (killed build, ^C) leaves no session open behind it.
             defer {
-                for id in opened.ids {
+                let ids = opened.ids
+                for id in ids {
                     backend.cancelSession(id)
                     _ = backend.closeSession(id, exitStatus: -1)
                 }
+                countSession(-ids.count)
             }
             while true { try serveRequest(client, opened: opened) }
         } catch WireError.closed {
@@ -116,26 +143,39 @@ public final class Server: Sendable {
         }
     }
 
-    /// The hello exchange: true when the client may go on.
-    private func greet(_ client: FrameSocket) throws -> Bool {
+    /// The hello exchange: the client's protocol version when it may go on (answered with
+    /// this daemon's own, so that a client of another version knows what it met).
+    private func greet(_ client: FrameSocket) throws -> UInt16? {
         // The hello is read before the uid check so that the refusal is not lost to a
         // reset (closing a socket with unread data resets it); it is one bounded frame.
         let hello = try Request.decode(try client.receive(limit: 64))
         guard try client.peerUID() == getuid() else {
             log.warning("refused a connection from another user")
             try client.send(Reply.failure("ltod serves only uid \(getuid())").encoded())
-            return false
+            return nil
         }
         guard case .hello(let version) = hello else {
             try client.send(Reply.failure("expected hello as the first message").encoded())
-            return false
+            return nil
         }
-        guard version == Protocol.version else {
-            try client.send(Reply.failure(WireError.unsupportedVersion(version).description).encoded())
-            return false
+        try client.send(Reply.hello(version: protocolVersion, pid: getpid()).encoded())
+        return version
+    }
+
+    /// A client of another protocol version (a newer ltoc meeting this daemon, or an older
+    /// one) may only ask it to stop; anything else is refused, saying what to do.
+    private func serveOtherVersion(_ client: FrameSocket, _ version: UInt16) throws {
+        log.info("a client of protocol \(version) connected; this daemon speaks \(protocolVersion)")
+        while true {
+            let reply: Reply
+            if case .command("shutdown", let arguments) = try Request.decode(try client.receive()) {
+                reply = commands.run("shutdown", arguments, control: self)
+            } else {
+                reply = .failure("this ltoc speaks protocol \(version) and ltod (pid \(getpid())) speaks \(protocolVersion); "
+                    + "stop the daemon with `ltoc shutdown` and the next link starts the one beside this ltoc")
+            }
+            try client.send(reply.encoded())
         }
-        try client.send(Reply.hello(version: Protocol.version, pid: getpid()).encoded())
-        return true
     }
 
     /// Serves one request of a connection whose open sessions are `opened`. If the client hangs
@@ -154,8 +194,11 @@ public final class Server: Sendable {
             handle(request, jobserver: jobserver(request, descriptors))
         }
         switch (request, reply) {
-        case (.openSession, .session(let id, _)): opened.insert(id)
-        case (.closeSession(let id, _), _): opened.remove(id)
+        case (.openSession, .session(let id, _)):
+            opened.insert(id)
+            countSession(1)
+        case (.closeSession(let id, _), _):
+            if opened.remove(id) { countSession(-1) }
         default: break
         }
         try client.send(reply.encoded())
@@ -192,7 +235,7 @@ public final class Server: Sendable {
             case .finished(let out): return .output(exitStatus: out.exitStatus, stdout: out.stdout, stderr: out.stderr)
             case .refused(let reason): return .failure(reason)
             }
-        case .command(let name, let args): return commands.run(name, args, stop: stop)
+        case .command(let name, let args): return commands.run(name, args, control: self)
         }
     }
 }
@@ -203,7 +246,8 @@ private final class OpenSessions: Sendable {
 
     var ids: Set<String> { state.withLock { $0 } }
     func insert(_ id: String) { _ = state.withLock { $0.insert(id) } }
-    func remove(_ id: String) { _ = state.withLock { $0.remove(id) } }
+    /// Removes `id`; true if it was there.
+    func remove(_ id: String) -> Bool { state.withLock { $0.remove(id) != nil } }
 }
 
 extension Request {

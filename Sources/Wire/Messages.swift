@@ -2,8 +2,10 @@ import LTOSystem
 
 /// Protocol constants shared by both ends.
 public enum Protocol {
-    /// Bumped on any incompatible change to the message set or encoding.
-    public static let version: UInt16 = 1
+    /// Bumped on any incompatible change to the message set, its encoding or its meaning.
+    /// 2: the link-scope settings travel in the link's environment; a daemon answers a
+    /// `hello` of another version with its own, then accepts only `shutdown`.
+    public static let version: UInt16 = 2
     /// The largest frame either side accepts (argv and environment of a link, or a rendered report).
     public static let maxFrameBytes: UInt32 = 16 << 20
     /// The magic that opens every `hello`, so that a stray byte stream is refused at once.
@@ -27,6 +29,33 @@ public enum Request: Equatable, Sendable {
     case closeSession(id: String, exitStatus: Int32)
     /// A driver invocation (WPA, LTRANS or other) made by lto-wrapper within a session.
     case compile(session: String, Invocation)
+}
+
+/// What a daemon's answer to `hello` means for the client.
+public enum HelloAnswer: Equatable, Sendable {
+    case accepted(pid: Int32)
+    /// The daemon speaks another protocol version (an older or newer ltod). It accepts only
+    /// `shutdown` on this connection, sent after a `hello` of its own version.
+    case otherVersion(UInt16, pid: Int32?)
+    case refused(String)
+
+    public init(_ reply: Reply) {
+        switch reply {
+        case .hello(let version, let pid) where version == Protocol.version: self = .accepted(pid: pid)
+        case .hello(let version, let pid): self = .otherVersion(version, pid: pid)
+        case .failure(let message): self = Self.versionOne(message).map { .otherVersion($0, pid: nil) } ?? .refused(message)
+        default: self = .refused("unexpected reply to hello")
+        }
+    }
+
+    /// The version a protocol 1 daemon names in its refusal ("... (this build speaks 1); ...").
+    private static func versionOne(_ message: String) -> UInt16? {
+        let marker = "(this build speaks "
+        guard message.hasPrefix("protocol version ") else { return nil }
+        var rest = Substring(message)
+        while !rest.isEmpty && !rest.hasPrefix(marker) { rest = rest.dropFirst() }
+        return rest.isEmpty ? nil : UInt16(rest.dropFirst(marker.count).prefix { $0.isNumber })
+    }
 }
 
 /// The daemon's answer to one request.

@@ -89,11 +89,12 @@ extension EndToEnd {
         }
 
         @Test func launcherModeAndKeepPartitioning() throws {
-            var f = try fixture("keep", env: ["LTOD_PARTITION": "keep"])
+            var f = try fixture("keep")
             f.check.plainExtra = []
             try f.check.compile(f.program.cFiles)
             let plain = try f.check.linkPlain()
-            try f.check.linkThroughLtod(f.daemon, launcher: true)
+            // The partition setting is the link's own: read by ltoc for this link.
+            try f.check.linkThroughLtod(f.daemon, launcher: true, env: ["LTOD_PARTITION": "keep"])
             #expect(sameBytes(plain, f.check.directory + "/app"))
             // The launcher leaves compiles alone: no -B is added to `gcc -c`.
             try Shell.check([Products.ltoc, "gcc", "-O2", "-flto", "-c", f.program.cFiles[0]], cwd: f.check.directory, env: f.daemon.env)
@@ -130,8 +131,7 @@ extension EndToEnd {
             let (scratch, daemon, program, dir) = (f.scratch, f.daemon, f.program, f.check.directory)
             var check = f.check
             try check.compile(program.cFiles)
-            // Without the daemon nothing adds -flto-partition=1to1: the result is plain gcc's.
-            check.plainExtra = []
+            // Without the daemon ltoc adds -flto-partition=1to1 as ltod would: the binary ltod links.
             let plain = try check.linkPlain()
             daemon.kill()
 

@@ -19,7 +19,6 @@ import Testing
         #expect(c.sources["jobs"] == "environment (LTOD_JOBS)")
         #expect(c.sources["idle_timeout"] == "default" && c.idleTimeout == 1800)
         #expect(c.cacheDirectory == "/h/.cache/ltod")
-        #expect(c.report.contains("partition".padded(to: Setting.all.map(\.key.count).max()! + 2) + "balanced"))
     }
 
     @Test func missingFileMeansDefaults() throws {

@@ -1,11 +1,13 @@
 import Foundation
+import LTOConfig
 import LTOStatistics
 import Testing
 @testable import LTODaemon
 
 @Suite struct StatsReportTests {
     let report = StatsReport(allTime: [.cacheHits: 3, .cacheMisses: 1, .wpaSeconds: 1.23456], sinceStart: [.cacheHits: 1],
-                             gauges: [.cacheEntries: 4, .cacheBytes: 123_456_789, .schedulerLimit: 2])
+                             gauges: Dictionary(uniqueKeysWithValues: Gauge.allCases.map { ($0, 2) })
+                                .merging([.cacheEntries: 4, .cacheBytes: 123_456_789]) { $1 })
 
     @Test func everyCounterAndGaugeIsInEveryFormat() {
         let table = report.table
@@ -33,10 +35,29 @@ import Testing
     }
 
     @Test func columnsLineUpWhateverTheValues() {
-        let rows = report.table.split(separator: "\n").filter { $0.hasPrefix("  ") }
-        let ends = Set(rows.map(\.count))
-        #expect(ends.count == 1, "\(report.table)")
+        let wide = StatsReport(allTime: [.cacheHits: 123_456_789_012, .cacheMisses: 1], sinceStart: [.cacheHits: 5, .cacheMisses: 5],
+                               gauges: [.cacheBytes: Double(1 << 50)])
+        for table in [report.table, wide.table] {
+            let rows = table.split(separator: "\n").filter { $0.hasPrefix("  ") }
+            #expect(Set(rows.map(\.count)).count == 1, "\(table)")
+            #expect(!table.contains(" \n"), "trailing spaces")
+        }
         #expect(report.table.contains("hit rate") && report.table.contains("75.0 %") && report.table.contains("117.7 MiB"))
+    }
+
+    @Test func theHitRateIsShownSinceStartAndAllTime() throws {
+        let table = StatsReport(allTime: [.cacheHits: 3, .cacheMisses: 1], sinceStart: [.cacheHits: 1, .cacheMisses: 1], gauges: [:]).table
+        let row = try #require(table.split(separator: "\n").first { $0.contains("hit rate") })
+        #expect(row.contains("50.0 %  ") && row.hasSuffix("  75.0 %"), "since start, then all time: \(row)")
+        #expect(table.hasPrefix("ltod \(ltodVersion)") && table.contains("since start  all time"))
+    }
+
+    @Test func withoutADaemonOnlyAllTimeFiguresAreShown() {
+        let offline = StatsReport(allTime: [.cacheHits: 3, .cacheMisses: 1], sinceStart: nil, gauges: [.cacheEntries: 4])
+        #expect(offline.table.contains("is not running") && !offline.table.contains("since start"))
+        #expect(!offline.table.contains("peak running"), "the scheduler's gauges belong to a running daemon")
+        #expect(offline.json["since_start"] == nil)
+        #expect(!offline.prometheus.contains("ltod_scheduler_limit"))
     }
 
     @Test func theReferenceNamesEveryCounter() throws {

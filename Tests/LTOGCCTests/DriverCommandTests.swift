@@ -247,3 +247,12 @@ enum Observed {
         }
     }
 }
+
+@Suite struct LauncherNamesTests {
+    @Test func compilerNamesAreNeverTakenForCommands() {
+        for name in ["gcc", "cc", "c++", "g++", "gcc-12", "x86_64-linux-gnu-gcc-12", "x86_64-linux-gnu-g++", "arm-none-eabi-cc", "/usr/bin/stat", "./gc"] {
+            #expect(Launcher.namesCompiler(name), "\(name)")
+        }
+        for name in ["stat", "gc", "expalin", "clang-ish"] { #expect(!Launcher.namesCompiler(name), "\(name)") }
+    }
+}

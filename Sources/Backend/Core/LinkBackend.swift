@@ -1,8 +1,9 @@
 // LTOBackend owns what every toolchain backend shares: the `LinkBackend` protocol the
 // daemon serves links through, link sessions and their registry, the reports `explain`
-// shows, in-flight deduplication of builds, the process scheduler with make's jobserver,
-// cancellation, the scratch area and running compilers with captured output. The GCC backend (LTOGCCBackend) is one
-// implementation; the daemon knows only this protocol.
+// shows and the sink a backend hands them to, in-flight deduplication of builds, the
+// process scheduler with make's jobserver, cancellation, the scratch area and running
+// compilers with captured output. The GCC backend (LTOGCCBackend) is one implementation;
+// the daemon knows only this protocol.
 import LTOSystem
 
 /// A toolchain backend: it takes over a link's LTO step from the toolchain's own wrapper.
@@ -21,8 +22,6 @@ public protocol LinkBackend: Sendable {
     func cancelSession(_ session: String)
     /// How far an open session is.
     func progress(of session: String) -> LinkProgress?
-    /// The last link of every target known, newest first.
-    func lastLinks() -> [LinkReport]
     /// What the backend keeps in memory between links.
     func memoryUse() -> MemoryUse
 }

@@ -1,4 +1,5 @@
-// LTOBackend: what `explain` reports about one finished link, in toolchain-neutral terms.
+// LTOBackend: what `explain` reports about one finished link, in toolchain-neutral terms,
+// and the sink a backend hands each report to.
 
 /// One finished link: which inputs changed (to function granularity), which partitions were
 /// rebuilt and why, which were reused and what that saved.
@@ -74,4 +75,10 @@ public struct LinkReport: Codable, Equatable, Sendable {
         self.reusedWithNote = reusedWithNote
         self.keys = keys
     }
+}
+
+/// Where a backend hands the report of every link it closes: the daemon keeps them in the
+/// link history, so that `explain` survives restarts.
+public protocol LinkReportSink: Sendable {
+    func linkFinished(_ report: LinkReport)
 }

@@ -113,11 +113,6 @@ public final class SessionRegistry<Detail: Sendable>: Sendable {
     /// The last finished link of `target`.
     public func lastLink(of target: String) -> LinkSession<Detail>? { last.withLock { $0[target] } }
 
-    /// The last finished link of every target kept, newest first.
-    public func lastLinks() -> [LinkSession<Detail>] {
-        last.withLock { $0.values }.sorted { $0.started > $1.started }
-    }
-
     /// How many targets' last links are kept.
     public var targetsKept: Int { last.withLock { $0.count } }
 }

@@ -88,3 +88,14 @@ void ltod_die_by_signal(int signal) {
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     raise(signal);
 }
+
+int ltod_lock_whole_file(int fd) {
+    struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    return fcntl(fd, F_SETLK, &lock);
+}
+
+int ltod_lock_holder(int fd) {
+    struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    if (fcntl(fd, F_GETLK, &lock) != 0) return -1;
+    return lock.l_type == F_UNLCK ? 0 : lock.l_pid;
+}

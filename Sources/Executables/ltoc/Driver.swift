@@ -15,7 +15,7 @@ enum Driver {
         guard invocationIsText() else { runUnchanged(argv, driver: driver) }
         let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: env)
         do {
-            let socket = try connectToDaemon(autostart: false)
+            let socket = try connectToDaemon()
             switch try socket.request(.compile(session: session, invocation)) {
             case .output(let status, let out, let err):
                 writeAll(1, out)
@@ -38,7 +38,7 @@ enum Driver {
 
     /// Runs the real driver in this process's place, with the environment GCC gave lto-wrapper.
     static func runDirectly(_ argv: [String], driver: String, env: [String], reason: String) -> Never {
-        if ConfigScan.strict { fail("ltod could not run this job (\(reason)) and strict mode is on (LTOD_STRICT or strict in config.toml)") }
+        if (try? Configuration.forLink(environment: environmentDictionary(env)))?.strict ?? false { fail("ltod could not run this job (\(reason)) and strict mode is on (LTOD_STRICT or strict in config.toml)") }
         let restored = setting("COLLECT_GCC", to: driver, in: removing(ShimEnvironment.all, from: env))
         do { try exec(Command(executable: driver, argv: [driver] + argv.dropFirst(), environment: restored)) } catch { fail("\(error)") }
     }

@@ -1,5 +1,6 @@
 // ltoc: what every mode of the shim shares: messages, failing, exec with the raw argv,
-// finding the libexec directory, and connecting to (or starting) the daemon.
+// finding the libexec directory, the link-scope settings, and finding, connecting to,
+// starting or retiring the daemon.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,30 +58,119 @@ func libexecDirectory() -> String {
     return local
 }
 
-/// Connects and says hello; with `autostart`, starts `ltod` (beside this binary) when nothing answers.
-func connectToDaemon(autostart: Bool) throws(WireError) -> FrameSocket {
-    let path = Places.current.socket
-    let socket: FrameSocket
-    do {
-        socket = try FrameSocket.connect(to: path)
-    } catch {
-        guard autostart, startDaemon() else { throw error }
-        socket = try FrameSocket.connect(to: path)
-    }
-    switch try socket.request(.hello(version: Protocol.version)) {
-    case .hello: return socket
-    case .failure(let message): throw .io(message)
-    default: throw .malformed("unexpected reply to hello")
+/// Why the daemon cannot take a request.
+enum DaemonUnavailable: Error, CustomStringConvertible {
+    /// Nothing answers on the socket (the connection's error).
+    case notRunning(String)
+    /// A daemon of another protocol version answers (an older ltod still running).
+    case otherVersion(UInt16, pid: Int32?)
+    /// The daemon refused, or could not be started; the reason says why.
+    case refused(String)
+
+    var description: String {
+        switch self {
+        case .notRunning(let why): return why
+        case .otherVersion(let version, let pid):
+            return "ltod\(pid.map { " (pid \($0))" } ?? "") speaks protocol \(version) and this ltoc \(Protocol.version); "
+                + "stop it with `ltoc shutdown` and the next link starts the new one"
+        case .refused(let why): return why
+        }
     }
 }
 
-private func startDaemon() -> Bool {
+/// Whether a daemon serves the socket, found out without connecting: under systemd socket
+/// activation, connecting would start one. A serving daemon holds the lock beside its
+/// socket (an older ltod holds it with flock). A lock this user cannot read is another
+/// user's: connecting says so.
+func daemonServes(_ places: Places = .current) -> Bool {
+    let lock = places.socketLock
+    return OwnerLock.holder(of: lock) != nil || OwnerLock.isFlocked(lock) || access(lock, F_OK) == 0 && access(lock, R_OK) != 0
+}
+
+/// Connects and says hello.
+func connectToDaemon(_ places: Places = .current) throws(DaemonUnavailable) -> FrameSocket {
+    let socket: FrameSocket
+    do { socket = try FrameSocket.connect(to: places.socket) } catch { throw .notRunning("\(error)") }
+    let reply: Reply
+    do { reply = try socket.request(.hello(version: Protocol.version)) } catch { throw .refused("\(error)") }
+    switch HelloAnswer(reply) {
+    case .accepted: return socket
+    case .otherVersion(let version, let pid): throw .otherVersion(version, pid: pid)
+    case .refused(let message): throw .refused(message)
+    }
+}
+
+/// Connects for a link: starts a daemon (`ltod start`) when none answers, and when an older
+/// daemon answers, asks it to stop once its links are done and starts the new one if it is
+/// gone within a few seconds. Throws the reason a link has to run without the daemon.
+func connectForLink() throws(DaemonUnavailable) -> FrameSocket {
+    do {
+        return try connectToDaemon()
+    } catch .otherVersion(let version, let pid) {
+        guard askToStop(version: version, arguments: ["--when-idle"]), waitUntilRetired() else {
+            throw .refused("ltod\(pid.map { " (pid \($0))" } ?? "") speaks protocol \(version) and this ltoc \(Protocol.version); "
+                + "it was asked to stop once its links are done, and the next link starts the new one")
+        }
+    } catch .notRunning {
+        // Started below.
+    }
+    try startDaemon()
+    return try connectToDaemon()
+}
+
+/// Asks a daemon of protocol `version` to stop (`shutdown` with `arguments`), in its own
+/// version's hello; true if it said yes.
+func askToStop(version: UInt16, arguments: [String]) -> Bool {
+    guard let socket = try? FrameSocket.connect(to: Places.current.socket),
+          case .hello? = try? socket.request(.hello(version: version)),
+          case .output(0, _, _)? = try? socket.request(.command(name: "shutdown", arguments: arguments))
+    else { return false }
+    return true
+}
+
+/// Waits up to 3 s for the daemon asked to stop to be gone: nothing answers on the socket,
+/// or (under socket activation) a daemon of this version does.
+private func waitUntilRetired() -> Bool {
+    for _ in 0..<150 {
+        switch Result(catching: { () throws(DaemonUnavailable) in try connectToDaemon() }) {
+        case .success, .failure(.notRunning): return true
+        case .failure: usleep(20_000)
+        }
+    }
+    return false
+}
+
+/// Starts `ltod` (beside this binary) in the background; throws its reason when it cannot start.
+private func startDaemon() throws(DaemonUnavailable) {
     let ltod = directoryName(executablePath()) + "/ltod"
     var cmd = Command(executable: ltod, argv: [ltod, "start"])
-    cmd.stdout = .null
-    cmd.stderr = .null
     cmd.stdin = .null
-    return (try? run(cmd))?.succeeded ?? false
+    guard let (status, output) = try? capture(cmd, includingStderr: true) else { throw .refused("cannot run \(ltod)") }
+    guard !status.succeeded else { return }
+    let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map { line in
+        line.hasPrefix("Error: ") ? line.dropFirst("Error: ".count) : line
+    }
+    throw .refused("ltod could not start: " + lines.joined(separator: "; "))
+}
+
+/// The link-scope settings of this link (its environment, else config.toml, else defaults),
+/// exported for the rest of the link, so that GCC's lto-wrapper, the driver jobs, the daemon
+/// and a fallback all use the same. A value that cannot be used fails the link with its error.
+func linkSettings() -> Configuration {
+    let settings: Configuration
+    do { settings = try Configuration.forLink(environment: environmentDictionary()) } catch { fail("\(error)") }
+    for (name, value) in settings.linkVariables { setenv(name, value, 1) }
+    return settings
+}
+
+/// This process's environment as a dictionary (the last entry of a name wins).
+func environmentDictionary(_ entries: [String] = currentEnvironment()) -> [String: String] {
+    var out: [String: String] = [:]
+    for entry in entries {
+        guard let eq = entry.firstIndex(of: "=") else { continue }
+        out[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+    }
+    return out
 }
 
 func failureText(_ reply: Reply) -> String {

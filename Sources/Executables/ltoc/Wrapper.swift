@@ -22,20 +22,21 @@ enum Wrapper {
         }
         let real = realLTOWrapper(driver: collectGCC)
         guard invocationIsText() else { execRaw(real, argv0: real) }
+        let settings = linkSettings()
         let env = currentEnvironment()
         let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: env)
         let socket: FrameSocket
         let reply: Reply
         do {
-            socket = try connectToDaemon(autostart: true)
+            socket = try connectForLink()
             reply = try socket.request(.openSession(invocation), passing: jobserver.map { [$0.read, $0.write] } ?? [])
             if let jobserver, jobserver.opened { close(jobserver.read) }
         } catch {
-            fallBack(real: real, argv: argv, reason: "\(error)")
+            fallBack(real: real, settings: settings, reason: "\(error)")
         }
         if case .passThrough = reply { runUnchanged(argv) }
         guard case .session(let id, let partitionOption) = reply else {
-            fallBack(real: real, argv: argv, reason: failureText(reply))
+            fallBack(real: real, settings: settings, reason: failureText(reply))
         }
         var childEnv = setting("COLLECT_GCC", to: executablePath(), in: env)
         childEnv = setting(ShimEnvironment.driver, to: collectGCC, in: childEnv)
@@ -82,11 +83,17 @@ enum Wrapper {
         execRaw(real, argv0: real)
     }
 
-    /// Runs GCC's own lto-wrapper unchanged (or refuses, with LTOD_STRICT=1).
-    static func fallBack(real: String, argv: [String], reason: String) -> Never {
-        if ConfigScan.strict { fail("ltod is not available (\(reason)) and strict mode is on (LTOD_STRICT or strict in config.toml)") }
+    /// Runs GCC's own lto-wrapper without the daemon, with the partitioning ltod would have
+    /// asked for, so that the binary is the one a link through ltod gives (or refuses, in
+    /// strict mode).
+    static func fallBack(real: String, settings: Configuration, reason: String) -> Never {
+        if settings.strict { fail("ltod is not available (\(reason)) and strict mode is on (LTOD_STRICT or strict in config.toml)") }
         printError("ltod is not available (\(reason)); linking without the cache")
         recordFallback(reason)
+        let options = lookup("COLLECT_GCC_OPTIONS") ?? ""
+        if let partition = CollectOptions.partitionOption(for: settings.partition, in: options) {
+            setenv("COLLECT_GCC_OPTIONS", CollectOptions.appending(partition, to: options), 1)
+        }
         execRaw(real, argv0: real)
     }
 

@@ -1,6 +1,7 @@
 // LTOStorage owns the cache seam: the key, the protocols every cache tier implements
 // (a local tier that places objects at paths, a remote tier that keeps blobs), and the
-// tiered composition the backend uses (local first, then remote, with backfill). The
+// tiered composition the backend uses (local first, then remote, with backfill), and the
+// link history the daemon keeps beside the local tier (`explain` across restarts). The
 // concrete tiers are siblings: LTOLocalStorage (SQLite and sharded files) and the remote
 // tiers; `ltod`'s main chooses them.
 import LTOHash
@@ -119,6 +120,83 @@ public protocol LocalStorage: CacheStorage {
     func evict(maxBytes: UInt64?, olderThan: Double?) throws -> EvictionResult
     /// Removes every entry.
     func clear() throws -> EvictionResult
+    /// Changes the size limit (`ltoc -M`) and evicts down to it at once.
+    func setLimit(maxBytes: UInt64) throws -> EvictionResult
+    /// Flushes the index's journal into it and closes it, at a clean stop (later calls reopen it).
+    func close()
+}
+
+/// One finished link as the link history keeps it: its target and start, the figures
+/// `ltoc stats TARGET` adds up, and the report itself, opaque to storage (the daemon encodes
+/// and decodes it).
+public struct LinkHistoryEntry: Equatable, Sendable {
+    public let target: String
+    /// Seconds since the Unix epoch.
+    public let started: Double
+    public let partitions: Int
+    public let reused: Int
+    public let wpaSeconds: Double
+    public let savedSeconds: Double
+    public let report: [UInt8]
+
+    public init(target: String, started: Double, partitions: Int, reused: Int, wpaSeconds: Double, savedSeconds: Double,
+                report: [UInt8]) {
+        self.target = target
+        self.started = started
+        self.partitions = partitions
+        self.reused = reused
+        self.wpaSeconds = wpaSeconds
+        self.savedSeconds = savedSeconds
+        self.report = report
+    }
+}
+
+/// One target's figures added up over every link recorded for it (not only the kept ones).
+public struct LinkTotals: Equatable, Sendable {
+    public let target: String
+    public let links: Int
+    public let partitions: Int
+    public let reused: Int
+    public let wpaSeconds: Double
+    public let savedSeconds: Double
+    public let firstLink: Double
+    public let lastLink: Double
+
+    public init(target: String, links: Int, partitions: Int, reused: Int, wpaSeconds: Double, savedSeconds: Double,
+                firstLink: Double, lastLink: Double) {
+        self.target = target
+        self.links = links
+        self.partitions = partitions
+        self.reused = reused
+        self.wpaSeconds = wpaSeconds
+        self.savedSeconds = savedSeconds
+        self.firstLink = firstLink
+        self.lastLink = lastLink
+    }
+}
+
+/// How much link history is kept: the newest links of each target, for the most recently
+/// linked targets.
+public struct LinkHistoryLimits: Sendable {
+    public var linksPerTarget: Int
+    public var targets: Int
+
+    public init(linksPerTarget: Int = 10, targets: Int = 1000) {
+        self.linksPerTarget = linksPerTarget
+        self.targets = targets
+    }
+}
+
+/// The last links of each target, kept across restarts and idle exits (`explain`, `stats TARGET`).
+public protocol LinkHistory: Sendable {
+    /// Adds a finished link to its target's history and totals, dropping what `limits` no longer keeps.
+    func recordLink(_ entry: LinkHistoryEntry, limits: LinkHistoryLimits) throws
+    /// The newest link of every target, newest first.
+    func latestLinks() throws -> [LinkHistoryEntry]
+    /// The kept links of `target`, newest first.
+    func links(of target: String) throws -> [LinkHistoryEntry]
+    /// The totals of `target`; nil when it has none.
+    func linkTotals(of target: String) throws -> LinkTotals?
 }
 
 /// A tier shared between machines: it keeps opaque blobs under keys. Its methods are called

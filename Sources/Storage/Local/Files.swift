@@ -1,4 +1,5 @@
 import Glibc
+import LTOSystem
 
 /// A failed system call's errno, captured at the point of failure.
 struct Errno: Error {
@@ -156,18 +157,31 @@ func currentTime() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
-/// An exclusive flock on a lock file, held until the object is released.
+/// An exclusive flock on a lock file, held until the object is released. Its holder may
+/// remove the file (`remove()`); whoever locked it at that moment sees that the path no
+/// longer names the file it locked, and locks the new one instead.
 final class FileLock {
+    private let path: String
     private let descriptor: Int32
 
     init(path: String) throws(Errno) {
-        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Errno() }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { let error = Errno(); close(fd); throw error }
+        self.path = path
+        while true {
+            let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw Errno() }
+            while flock(fd, LOCK_EX) != 0 {
+                guard errno == EINTR else { let error = Errno(); close(fd); throw error }
+            }
+            if FileNode(descriptor: fd) == FileNode(path: path) {
+                descriptor = fd
+                return
+            }
+            close(fd)
         }
-        descriptor = fd
     }
+
+    /// Removes the lock file while holding it.
+    func remove() { unlink(path) }
 
     deinit { close(descriptor) }
 }

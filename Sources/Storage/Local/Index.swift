@@ -3,12 +3,14 @@ import Glibc
 import LTOStatistics
 import LTOSystem
 
-/// The index schema. `PRAGMA user_version` holds `version`; 0 means a new, empty file.
+/// The index schema, as the steps that built it. `PRAGMA user_version` holds how many steps
+/// an index has had (0: a new, empty file); opening an index runs the steps it lacks, in
+/// one write transaction. A step is only ever added at the end, never changed.
 enum Schema {
-    static let version: Int64 = 1
-
-    static let create = """
-        CREATE TABLE IF NOT EXISTS entries (
+    static let steps: [String] = [
+        // 1: entries and the persistent counters.
+        """
+        CREATE TABLE entries (
             key TEXT PRIMARY KEY,
             size INTEGER NOT NULL,
             payload_hash TEXT NOT NULL,
@@ -19,10 +21,37 @@ enum Schema {
             build_seconds REAL NOT NULL,
             target TEXT NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS entries_last_used ON entries (last_used);
-        CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value REAL NOT NULL);
-        PRAGMA user_version = \(version);
+        CREATE INDEX entries_last_used ON entries (last_used);
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value REAL NOT NULL);
+        """,
+        // 2: the link history (`LinkHistory`): the last links of each target, and its totals.
         """
+        CREATE TABLE links (
+            id INTEGER PRIMARY KEY,
+            target TEXT NOT NULL,
+            started REAL NOT NULL,
+            partitions INTEGER NOT NULL,
+            reused INTEGER NOT NULL,
+            wpa_seconds REAL NOT NULL,
+            saved_seconds REAL NOT NULL,
+            report BLOB NOT NULL
+        );
+        CREATE INDEX links_target ON links (target, started);
+        CREATE TABLE link_totals (
+            target TEXT PRIMARY KEY,
+            links INTEGER NOT NULL,
+            partitions INTEGER NOT NULL,
+            reused INTEGER NOT NULL,
+            wpa_seconds REAL NOT NULL,
+            saved_seconds REAL NOT NULL,
+            first_link REAL NOT NULL,
+            last_link REAL NOT NULL
+        );
+        """,
+    ]
+
+    /// The version of an index with every step.
+    static var version: Int64 { Int64(steps.count) }
 }
 
 /// One row of `entries`. `inline` is nil when the payload lives in a file under objects/.
@@ -44,18 +73,41 @@ struct Victim {
 }
 
 extension SQLiteDatabase {
-    /// Opens `path` as a cache index: WAL journal, 10 s busy timeout, schema created if new.
-    /// A symlink at the index or its journals is refused, never followed.
+    /// Opens `path` as a cache index: WAL journal (truncated to 1 MiB after a checkpoint),
+    /// 10 s busy timeout, schema created if new and upgraded if older. A symlink at the index
+    /// or its journals is refused, never followed.
     static func openIndex(at path: String) throws(CacheError) -> SQLiteDatabase {
         for file in [path, path + "-wal", path + "-shm"] where isSymlink(file) { throw .symlinkRefused(path: file) }
         let db = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: 10_000)
-        try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
-        switch try db.userVersion() {
-        case 0: try db.writeTransaction { () throws(CacheError) in try db.execute(Schema.create) }
-        case Schema.version: break
-        case let version: throw .unsupportedSchema(path: path, version: version)
-        }
+        try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 1048576")
+        if try db.userVersion() != Schema.version { try db.upgradeSchema() }
         return db
+    }
+
+    /// Runs the schema steps the index lacks, in one write transaction (reading its version
+    /// again inside it, as another process may have upgraded it meanwhile). An index of a
+    /// newer schema is refused; one whose upgrade fails is reported corrupt, so that it is
+    /// set aside and never misread.
+    private func upgradeSchema() throws(CacheError) {
+        try writeTransaction { () throws(CacheError) in
+            let version = try userVersion()
+            guard version <= Schema.version else { throw .unsupportedSchema(path: path, version: version) }
+            guard version >= 0 else { throw .databaseFailed(path: path, code: SQLITE_CORRUPT, reason: "schema version \(version)") }
+            for step in Schema.steps[Int(version)...] {
+                do { try execute(step) } catch {
+                    throw .databaseFailed(path: path, code: SQLITE_CORRUPT,
+                                          reason: "cannot upgrade the index from schema version \(version): \(error)")
+                }
+            }
+            try execute("PRAGMA user_version = \(Schema.version)")
+        }
+    }
+
+    /// Copies the write-ahead log into the index and truncates it, without waiting for other
+    /// connections (with readers or a writer busy, it copies what it can and leaves the log
+    /// for the next checkpoint), so that it never holds up a link.
+    func checkpoint() {
+        withoutWaiting { _ = try? run("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// Fails with SQLITE_CORRUPT unless `PRAGMA quick_check` finds the file intact.
@@ -201,6 +253,18 @@ struct IndexConnection {
     mutating func current() throws(CacheError) -> SQLiteDatabase {
         if let database, FileNode(path: path) == identity { return database }
         return try reopen(verifying: false)
+    }
+
+    /// Checkpoints and closes the index and removes its lock file (a clean stop); the next
+    /// `current()` reopens it. SQLite removes the write-ahead log when this was the last
+    /// connection to the index.
+    mutating func close() {
+        guard let lock = try? FileLock(path: path + ".lock") else { return }
+        database?.checkpoint()
+        database = nil
+        identity = nil
+        walIdentity = nil
+        lock.remove()
     }
 
     /// Called after a statement reported corruption: keeps the index if it now passes

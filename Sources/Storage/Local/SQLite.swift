@@ -34,6 +34,7 @@ struct SQLRow {
 final class SQLiteDatabase {
     let path: String
     private let handle: OpaquePointer
+    private let busyTimeoutMilliseconds: Int32
 
     init(path: String, busyTimeoutMilliseconds: Int32) throws(CacheError) {
         var db: OpaquePointer?
@@ -46,6 +47,7 @@ final class SQLiteDatabase {
         }
         self.path = path
         handle = db
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
     }
 
@@ -74,6 +76,13 @@ final class SQLiteDatabase {
             guard rc == SQLITE_ROW else { throw failure(rc) }
             row(SQLRow(statement: statement))
         }
+    }
+
+    /// Runs `body` without waiting for other connections: what would wait returns busy at once.
+    func withoutWaiting<T>(_ body: () -> T) -> T {
+        sqlite3_busy_timeout(handle, 0)
+        defer { sqlite3_busy_timeout(handle, busyTimeoutMilliseconds) }
+        return body()
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT` (taking the write lock up front, so the

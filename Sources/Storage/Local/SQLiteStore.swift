@@ -1,10 +1,11 @@
 // LTOLocalStorage owns the local cache tier: a content-addressed store of build outputs in
 // one directory, shared safely by several threads and several ltod processes, and the
-// persistent counters kept in its index.
+// persistent counters and link history kept in its index.
 //
 // Layout of the cache directory (0700):
-//   index.sqlite                 SQLite index (WAL): one row per entry, plus persistent counters
-//   index.sqlite.lock            flock taken while (re)opening the index
+//   index.sqlite                 SQLite index (WAL): one row per entry, persistent counters, link history;
+//                                upgraded in place from older schema versions (`Schema`)
+//   index.sqlite.lock            flock taken while (re)opening the index; removed by a clean close
 //   index.sqlite.corrupt-<time>  a damaged index moved aside (see `IndexConnection`)
 //   objects/ab/<key hex>         payloads above the inline threshold, sharded by the key's
 //                                first two hex digits
@@ -36,9 +37,11 @@ public struct CacheLimits: Sendable {
 
 /// A content-addressed cache of build outputs in one directory; see the module header.
 /// Thread-safe, and safe to share with other processes using the same directory.
-public final class SQLiteStore: LocalStorage, CounterStore {
+public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
     public let directory: String
     private let limits: CacheLimits
+    /// The size limit in bytes; `setLimit` changes it while the store is in use.
+    private let maxBytes: Atomic<UInt64>
     private let objects: String
     private let indexPath: String
     private let index: Mutex<IndexConnection>
@@ -48,6 +51,7 @@ public final class SQLiteStore: LocalStorage, CounterStore {
     public init(directory: String, limits: CacheLimits = .init()) throws(CacheError) {
         self.directory = directory
         self.limits = limits
+        maxBytes = Atomic(limits.maxBytes)
         objects = directory + "/objects"
         do { try makeDirectories(objects) } catch { throw directoryFailure(objects, error) }
         removeStaleTemporaryFiles(in: objects)
@@ -161,15 +165,30 @@ public final class SQLiteStore: LocalStorage, CounterStore {
         return (try? reading { db throws(CacheError) in try db.hasEntry(hex) }) ?? false
     }
 
-    /// Entries and payload bytes, and the bytes on disk: the index with its write-ahead log,
+    /// Entries and payload bytes, and the bytes on disk: the index with its write-ahead log
+    /// (checkpointed first, so that the log holds no more than what is being written now),
     /// and the payload files.
     public func summary() throws(CacheError) -> CacheSummary {
-        let totals = try reading { db throws(CacheError) in try db.totals() }
+        let totals = try reading { db throws(CacheError) in
+            db.checkpoint()
+            return try db.totals()
+        }
         let indexFiles = ["", "-wal", "-shm"].reduce(UInt64(0)) { sum, suffix in
             sum + UInt64(FileIdentity(path: indexPath + suffix)?.size ?? 0)
         }
         return CacheSummary(entries: totals.entries, bytes: totals.bytes, diskBytes: indexFiles + totals.fileBytes,
-                            limitBytes: limits.maxBytes)
+                            limitBytes: maxBytes.load(ordering: .relaxed))
+    }
+
+    /// Changes the size limit and evicts least recently used entries down to it.
+    public func setLimit(maxBytes bytes: UInt64) throws(CacheError) -> EvictionResult {
+        maxBytes.store(bytes, ordering: .relaxed)
+        return try evict(maxBytes: bytes, olderThan: nil)
+    }
+
+    /// Checkpoints and closes the index and removes its lock file; the next call reopens it.
+    public func close() {
+        index.withLock { $0.close() }
     }
 
     /// Removes entries not used for `seconds`, then least recently used entries until at
@@ -244,12 +263,12 @@ public final class SQLiteStore: LocalStorage, CounterStore {
     }
 
     /// Runs `body` on the index, with corruption recovery.
-    private func reading<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
+    func reading<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
         try withRecovery { () throws(CacheError) -> T in try withIndex(body) }
     }
 
     /// Runs `body` in a write transaction, with corruption recovery.
-    private func writing<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
+    func writing<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
         try withRecovery { () throws(CacheError) -> T in try transaction(body) }
     }
 
@@ -339,7 +358,7 @@ public final class SQLiteStore: LocalStorage, CounterStore {
                 }
                 try db.insert(key: row.key, size: row.size, payloadHash: row.payloadHash, inline: inline,
                               now: currentTime(), buildSeconds: row.buildSeconds, target: row.target)
-                _ = try evict(in: db, maxBytes: limits.maxBytes, olderThan: nil)
+                _ = try evict(in: db, maxBytes: maxBytes.load(ordering: .relaxed), olderThan: nil)
             }
         } catch {
             if placed { removePayload(row.key) }

@@ -54,6 +54,13 @@ public struct Places: Sendable {
     /// The daemon's log when it runs detached (`ltod start`).
     public var logFile: String { cacheDirectory + "/ltod.log" }
 
+    /// The lock file a serving daemon holds beside its socket (see LTOWire's `DaemonLock`).
+    public var socketLock: String { socket + ".lock" }
+
+    /// Why the last daemon start failed, beside the socket: written by a daemon that could
+    /// not start, removed by one that serves; `ltoc status` shows it.
+    public var startErrorFile: String { directoryName(socket) + "/start-error" }
+
     private static func passwordHome() -> String {
         guard let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir else { return "/" }
         return String(cString: dir)

@@ -5,6 +5,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LTOSystem
 
 /// How WPA is asked to cut the program into LTRANS partitions (`partition` setting).
 public enum PartitionMode: String, CaseIterable, Sendable {
@@ -86,19 +87,43 @@ public struct Configuration: Sendable {
         }
     }
 
-    /// `ltoc config`: every setting, its value and where it came from.
-    public var report: String {
-        let found = access(configFile, F_OK) == 0
-        var out = "config file: \(configFile)\(found ? "" : " (not found)")\n"
-        let width = Setting.all.map(\.key.count).max()! + 2
-        for s in Setting.all {
-            out += s.key.padded(to: width) + s.show(self).padded(to: 12) + "  " + (sources[s.key] ?? "default") + "\n"
+    static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}
+
+extension Configuration {
+    /// The link-scope settings of one link, read the way the shim reads them for every link:
+    /// each one's variable in `environment`, else its top-level value in the config file that
+    /// environment names (`ConfigScan`), else its default. Daemon-wide settings are left at
+    /// their defaults: they are the daemon's to read and validate.
+    public static func forLink(environment: [String: String]) throws(ConfigurationError) -> Configuration {
+        let places = Places { environment[$0] }
+        var fileValues: [String: (value: ConfigValue, line: Int)] = [:]
+        for setting in Setting.linkScoped {
+            if let (text, line) = ConfigScan.assignment(of: setting.key, inFile: places.configFile) {
+                fileValues[setting.key] = (.text(text), line)
+            }
         }
-        out += "socket".padded(to: width) + socketPath + "\n" + "cache".padded(to: width) + cacheDirectory + "\n"
-        return out
+        let daemonVariables = Set(Setting.all.filter { $0.scope == .daemon }.map(\.environment))
+        return try Configuration(environment: environment.filter { !daemonVariables.contains($0.key) }, fileValues: fileValues)
     }
 
-    static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The link-scope settings as variables: what the shim exports for the rest of a link
+    /// (GCC's lto-wrapper and the driver jobs it runs) and sends to the daemon with it.
+    public var linkVariables: [(name: String, value: String)] {
+        Setting.linkScoped.map { ($0.environment, $0.show(self)) }
+    }
+
+    /// This configuration with the link-scope settings that a link's environment carries
+    /// (the variables the shim sent with it), each validated.
+    public func applyingLink(environment: [String]) throws(ConfigurationError) -> Configuration {
+        var link = self
+        for setting in Setting.linkScoped {
+            guard let text = lookup(setting.environment, in: environment), !text.isEmpty else { continue }
+            guard setting.apply(&link, .text(text)) else { throw .invalid("\(setting.environment)=\(text)", setting.choices) }
+            link.sources[setting.key] = "link (\(setting.environment))"
+        }
+        return link
+    }
 }
 
 /// A setting that cannot be used, with where it came from and what would be accepted.
@@ -241,6 +266,9 @@ public struct Setting: Sendable {
                 apply: { c, v in v.text.flatMap(ByteSize.parse).flatMap { $0 > 0 ? $0 : nil }.map { c.remoteMaxEntryBytes = $0 } != nil },
                 show: { ByteSize.format($0.remoteMaxEntryBytes) }),
     ]
+
+    /// The settings that shape one link's output, resolved by the shim for each link.
+    public static var linkScoped: [Setting] { all.filter { $0.scope == .link } }
 
     /// The settings as `--help` lists them: variable, key, valid values, default, what it does.
     public static func helpText(defaults: Configuration) -> String {

@@ -180,6 +180,7 @@ public enum Ratio: String, CaseIterable, Sendable {
 public enum Gauge: String, CaseIterable, Sendable {
     case cacheEntries = "cache.entries"
     case cacheBytes = "cache.bytes"
+    case cacheDiskBytes = "cache.disk_bytes"
     case cacheLimitBytes = "cache.limit_bytes"
     case schedulerLimit = "scheduler.limit"
     case schedulerPeakRunning = "scheduler.peak_running"
@@ -194,6 +195,7 @@ public enum Gauge: String, CaseIterable, Sendable {
         switch self {
         case .cacheEntries: return "entries in the cache"
         case .cacheBytes: return "bytes held by the cache"
+        case .cacheDiskBytes: return "bytes the cache takes on disk: the index with its write-ahead log, and the payload files"
         case .cacheLimitBytes: return "cache size limit in bytes"
         case .schedulerLimit: return "bound on concurrent WPA/LTRANS processes"
         case .schedulerPeakRunning: return "most WPA/LTRANS processes seen running at once"
@@ -206,6 +208,7 @@ public enum Gauge: String, CaseIterable, Sendable {
         switch self {
         case .cacheEntries: return "entries"
         case .cacheBytes: return "size"
+        case .cacheDiskBytes: return "on disk"
         case .cacheLimitBytes: return "limit"
         case .schedulerLimit: return "limit"
         case .schedulerPeakRunning: return "peak running"

@@ -89,6 +89,13 @@ public struct FileNode: Hashable, Sendable {
         device = identity.device
         inode = identity.inode
     }
+
+    /// The file an open descriptor refers to; nil if it cannot be stat'ed.
+    public init?(descriptor fd: Int32) {
+        guard let identity = FileIdentity(descriptor: fd) else { return nil }
+        device = identity.device
+        inode = identity.inode
+    }
 }
 
 /// Why a file could not be written.

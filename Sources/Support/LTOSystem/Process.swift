@@ -139,13 +139,14 @@ public func run(_ command: Command) throws(SpawnError) -> ExitStatus {
     wait(for: try spawn(command))
 }
 
-/// Runs a program and returns what it wrote on stdout (stderr is discarded).
-public func capture(_ command: Command) throws(SpawnError) -> (status: ExitStatus, stdout: [UInt8]) {
+/// Runs a program and returns what it wrote on stdout (and on stderr with `includingStderr`;
+/// else stderr is discarded).
+public func capture(_ command: Command, includingStderr: Bool = false) throws(SpawnError) -> (status: ExitStatus, stdout: [UInt8]) {
     var fds: [Int32] = [0, 0]
     guard ltod_pipe_cloexec(&fds) == 0 else { throw .failed("pipe", errno) }
     var cmd = command
     cmd.stdout = .descriptor(fds[1])
-    cmd.stderr = .null
+    cmd.stderr = includingStderr ? .descriptor(fds[1]) : .null
     let pid: pid_t
     do { pid = try spawn(cmd) } catch {
         close(fds[0]); close(fds[1])

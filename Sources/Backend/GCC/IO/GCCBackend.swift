@@ -20,9 +20,12 @@ public final class GCCBackend: LinkBackend {
     private let objects: ObjectMemo
     private let wpa: WPAStage
     private let ltrans: LTRANSStage
+    private let reports: any LinkReportSink
 
+    /// A backend over `storage`; the report of every link it closes goes to `reports`.
     public init(storage: any CacheStorage, scheduler: Scheduler, stats: any StatisticsRecorder, configuration: Configuration,
-                log: Logger) throws(ScratchAreaError) {
+                reports: any LinkReportSink, log: Logger) throws(ScratchAreaError) {
+        self.reports = reports
         let scratch = try ScratchArea(path: configuration.cacheDirectory + "/tmp")
         let context = BackendContext(storage: storage, runner: ProcessRunner(scratch: scratch, scheduler: scheduler), stats: stats,
                                      configuration: configuration, log: log)
@@ -41,6 +44,11 @@ public final class GCCBackend: LinkBackend {
         if let offload = inputs.first(where: { $0.summary?.elf.sections.contains { $0.name.hasPrefix(".gnu.offload_lto_") } ?? false }) {
             return .declined(reason: "\(offload.name) has offloading sections")
         }
+        // The link-scope settings (partition) are the link's own: the shim sends them with it.
+        let link: Configuration
+        do { link = try context.configuration.applyingLink(environment: wrapper.environment) } catch {
+            return .declined(reason: "\(error)")
+        }
         let options = wrapper.env("COLLECT_GCC_OPTIONS") ?? ""
         let target = CollectOptions.linkTarget(options, directory: wrapper.cwd)
         let previous = sessions.lastLink(of: target)?.snapshot.detail.inputs
@@ -49,7 +57,7 @@ public final class GCCBackend: LinkBackend {
         sessions.add(session)
         context.stats.add([.sessionsTotal: 1, .sessionsJobservers: jobserver == nil ? 0 : 1])
         context.log.debug("session opened", metadata: ["session": "\(session.id)", "target": "\(session.target)"])
-        return .opened(id: session.id, partitionOption: CollectOptions.partitionOption(for: context.configuration.partition, in: options))
+        return .opened(id: session.id, partitionOption: CollectOptions.partitionOption(for: link.partition, in: options))
     }
 
     public func runJob(_ invocation: Invocation, session id: String) -> JobOutcome {
@@ -103,6 +111,7 @@ public final class GCCBackend: LinkBackend {
             "reused": "\(record.outcomes.filter { $0.kind == .reused }.count)",
             "rebuilt": "\(record.outcomes.filter { $0.kind == .rebuilt }.count)",
         ])
+        reports.linkFinished(LinkReports.report(session))
         let warnings = [record.storeWarning.map { "ltod did not cache this link's results: \($0)" },
                         context.storage.linkWarning(since: session.started)].compactMap { $0 }
         return warnings.isEmpty ? nil : warnings.joined(separator: "\n")
@@ -125,10 +134,6 @@ public final class GCCBackend: LinkBackend {
         let r = session.snapshot
         return LinkProgress(done: r.outcomes.count, total: r.partitions.count, reused: r.outcomes.filter { $0.kind == .reused }.count,
                             running: context.runner.scheduler.running)
-    }
-
-    public func lastLinks() -> [LinkReport] {
-        sessions.lastLinks().map(LinkReports.report)
     }
 
     public func memoryUse() -> MemoryUse {

@@ -54,6 +54,16 @@ public enum Launcher {
         return lto
     }
 
+    /// Whether `word`, the first word after `ltoc`, names a compiler driver, to be run as one
+    /// and never taken for a mistyped command (`gcc` is one edit from `gc`): `cc`, `c++`,
+    /// names containing `gcc` or `g++` (`x86_64-linux-gnu-gcc-12`), names ending in `-cc`,
+    /// and any path.
+    public static func namesCompiler(_ word: String) -> Bool {
+        let name = baseName(word)
+        return word.contains("/") || name == "cc" || name == "c++" || name.contains("gcc") || name.contains("g++")
+            || name.hasSuffix("-cc")
+    }
+
     /// The driver command with ltod's lto-wrapper directory put first among the `-B` prefixes.
     public static func arguments(compiler: String, args: [String], libexecDir: String) -> [String] {
         guard isLTOLink(args) else { return [compiler] + args }

@@ -1,7 +1,8 @@
 // CPosix exposes the few GNU/Linux calls that Swift's Glibc module hides behind
 // _GNU_SOURCE: chdir and closefrom in posix_spawn, pipe2, accept4, and the FICLONE ioctl;
 // and what Swift cannot express: descriptors passed over a Unix socket (SCM_RIGHTS, whose
-// CMSG_* are macros), and signal handlers that must stay async-signal-safe.
+// CMSG_* are macros), signal handlers that must stay async-signal-safe, and POSIX record
+// locks, whose struct and commands Swift imports awkwardly.
 #ifndef LTOD_CPOSIX_H
 #define LTOD_CPOSIX_H
 #include <spawn.h>
@@ -28,4 +29,9 @@ void ltod_trap_termination_signals(void);
 int ltod_trapped_signal(void);
 /// Ends the process by `signal` (default action), as a process killed by it.
 void ltod_die_by_signal(int signal);
+/// Takes a write lock on the whole file without waiting (fcntl F_SETLK); 0 or -1 with errno.
+int ltod_lock_whole_file(int fd);
+/// The pid holding a lock that conflicts with a write lock on the whole file (fcntl F_GETLK,
+/// which takes no lock); 0 when none does, -1 with errno on error.
+int ltod_lock_holder(int fd);
 #endif
