@@ -100,38 +100,42 @@ private struct SwapRun {
     }
 }
 
-/// `partition` with the two records of its symbol table exchanged, after checking that the
-/// result is what WPA writes for the other encoder order: the table holds exactly two records of
-/// `kind`, no edge and no reference by index; `.refs`, `.cgraphopt`, `.ipa_modref` and
-/// `.reference` hold no record; `.ipcp_trans` holds either none or one empty record per function,
-/// which the other order writes identically.
+/// `partition` with the two records of its symbol table exchanged, once `requireNoIndexReferences`
+/// has checked that the result is what WPA writes for the other encoder order.
 private func exchangingTheTwoRecords(of partition: [UInt8], kind: SymbolRecord.Kind) throws -> [UInt8] {
     let elf = try ELFFile(bytes: partition, path: "partition")
-    func contents(_ prefix: String) throws -> ArraySlice<UInt8> {
-        let s = try #require(elf.sections.first { $0.name.hasPrefix(prefix) }, "no \(prefix) section")
-        return partition[s.offset..<(s.offset + s.size)]
-    }
-    /// The main stream of a section with a simple header (its size) or a function header (three sizes).
-    func main(_ prefix: String, headerWords: Int) throws -> [UInt8] {
-        let c = Array(try contents(prefix))
-        let size = c.prefix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
-        return Array(c.dropFirst(4 * headerWords).prefix(size))
-    }
-    for (section, words) in [(".gnu.lto_.refs", 1), (".gnu.lto_.reference", 1), (".gnu.lto_.cgraphopt", 3), (".gnu.lto_.ipa_modref", 3)] {
-        #expect(try main(section, headerWords: words).first == 0, "\(section) holds records")
-    }
-    let ipcp = try main(".gnu.lto_.ipcp_trans", headerWords: 3)
-    #expect(ipcp == (kind == .function ? [2, 0, 0, 0, 0, 1, 0, 0, 0, 0] : [0, 0]), "ipcp_trans: \(ipcp)")
-
+    try requireNoIndexReferences(elf, partition, kind: kind)
     let table = try #require(elf.sections.first { $0.name.hasPrefix(".gnu.lto_.symbol_nodes") })
     let stream = Array(partition[(table.offset + 4)..<(table.offset + table.size)])
     let records = try stream.withUnsafeBytes { try SymbolTableStream(bytes: $0).records() }
     try #require(records.count == 2 && records.allSatisfy { $0.kind == kind && $0.references.allSatisfy { $0 == -1 } && $0.backReferences.isEmpty },
-                 "expected two unrelated records of \(kind)")
+                 "expected two records of \(kind) that refer to no symbol, and no edge")
+    // A node record starts with its one-byte tag, right before its order; the stream ends with a 0 tag.
     let first = records[0].order!.range.lowerBound - 1, second = records[1].order!.range.lowerBound - 1, end = stream.count - 1
-    #expect(stream[end] == 0)
+    try #require(stream[end] == 0)
     let exchanged = stream[..<first] + stream[second..<end] + stream[first..<second] + stream[end...]
     var result = partition
     result.replaceSubrange((table.offset + 4)..<(table.offset + table.size), with: exchanged)
     return result
+}
+
+/// Requires that no stream refers to the partition's symbols by encoder index except through
+/// records that the other order writes identically: `.refs`, `.cgraphopt`, `.ipa_modref` and
+/// `.reference` hold no record, and `.ipcp_trans` holds one empty record per function
+/// (docs/LTO-STREAMS.md, "Encoder indices").
+private func requireNoIndexReferences(_ elf: ELFFile, _ partition: [UInt8], kind: SymbolRecord.Kind) throws {
+    for (section, words) in [(".gnu.lto_.refs", 1), (".gnu.lto_.reference", 1), (".gnu.lto_.cgraphopt", 3), (".gnu.lto_.ipa_modref", 3)] {
+        try #require(try mainStream(of: section, headerWords: words, in: elf, partition).first == 0, "\(section) holds records")
+    }
+    let ipcp = try mainStream(of: ".gnu.lto_.ipcp_trans", headerWords: 3, in: elf, partition)
+    try #require(ipcp == (kind == .function ? [2, 0, 0, 0, 0, 1, 0, 0, 0, 0] : [0, 0]), "ipcp_trans: \(ipcp)")
+}
+
+/// The main stream of the section named `prefix`: after a simple header (one int32, the main
+/// stream's size) or a function header (three int32, the main stream's size first).
+private func mainStream(of prefix: String, headerWords: Int, in elf: ELFFile, _ partition: [UInt8]) throws -> [UInt8] {
+    let s = try #require(elf.sections.first { $0.name.hasPrefix(prefix) }, "no \(prefix) section")
+    let contents = partition[s.offset..<(s.offset + s.size)]
+    let size = contents.prefix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+    return Array(contents.dropFirst(4 * headerWords).prefix(size))
 }
