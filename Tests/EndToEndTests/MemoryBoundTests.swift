@@ -30,15 +30,13 @@ extension EndToEnd {
             try makefile.write(toFile: scratch.file("Makefile"), atomically: false, encoding: .utf8)
             try Shell.check(["make", "-j2"], cwd: scratch.path, env: daemon.env)
 
-            let list = try JSONSerialization.jsonObject(with: Data(try daemon.ltoc("explain", "--list", "--json").stdout.utf8)) as? [String: Any]
-            #expect((list?["links"] as? [Any])?.count == 8)
+            // The daemon keeps 8 targets in memory; the link history in the cache keeps all 30.
             #expect(try daemon.stat("memory.targets") == 8)
             #expect(try daemon.stat("memory.inputs") == Double(8 * program.objects.count))
 
-            // Project 0 was forgotten (its cache entries were not): relinked, it matches plain
-            // gcc and reuses every partition.
+            // Project 0 was forgotten in memory (its cache entries and history were not):
+            // relinked, it matches plain gcc and reuses every partition.
             let first = LinkCheck(directory: scratch.path + "/p0", objects: program.objects)
-            #expect(try Shell.run([Products.ltoc, "explain", scratch.path + "/p0/app"], cwd: "/", env: daemon.env).status != 0)
             let relink = try first.compareLinks(daemon)
             #expect(relink.reused == relink.total && relink.json["first_link"] as? Bool == true)
             try first.runBoth()
