@@ -25,12 +25,14 @@ public final class TieredStorage: CacheStorage {
         guard let entry = fetchRemote(key) else { return nil }
         try local.store(key, payload: entry.payload, info: entry.info)
         guard let hit = try local.retrieve(key, to: destination) else { return nil }
-        return CacheHit(size: hit.size, info: hit.info, hits: hit.hits, tier: .remote)
+        return CacheHit(size: hit.size, info: hit.info, hits: hit.hits, tier: .remote, placement: hit.placement)
     }
 
     public func store(_ key: CacheKey, from source: String, info: EntryInfo) throws {
         try local.store(key, from: source, info: info)
-        guard let remote, let entry = try local.load(key) else { return }
+        // `RemoteEntry` does not carry diagnostics yet: an entry with them stays local, so
+        // that no tier ever answers it without the warnings it printed.
+        guard let remote, info.diagnostics == nil, let entry = try local.load(key) else { return }
         do { try remote.put(key, RemoteEntry(payload: entry.payload, info: entry.info).encoded(key: key)) } catch { remoteFailed(error) }
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import LTOSystem
 
 /// A failed system call's errno, captured at the point of failure.
 struct Errno: Error {
@@ -6,11 +7,13 @@ struct Errno: Error {
     init(_ code: Int32 = errno) { self.code = code }
 }
 
-/// A regular file opened read-only and mapped into memory (empty files are not mapped).
-/// Cache payloads are never modified in place, so the mapping is stable while it is verified and copied.
-final class MappedFile {
+/// A regular file opened read-only and read whole with read(2). Never mapped: a mapped
+/// file that another process truncates raises SIGBUS on the next access, while a file
+/// truncated during read(2) just gives fewer bytes, which the size and hash checks of the
+/// store turn into a miss.
+final class ReadFile {
     let descriptor: Int32
-    let bytes: UnsafeRawBufferPointer
+    let bytes: [UInt8]
 
     /// With `followSymlinks: false` a symlink at `path` fails with ELOOP. Anything but a
     /// regular file fails with EINVAL; O_NONBLOCK keeps a planted FIFO from blocking the open.
@@ -21,27 +24,17 @@ final class MappedFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { let error = Errno(); close(fd); throw error }
         guard info.st_mode & S_IFMT == S_IFREG else { close(fd); throw Errno(EINVAL) }
-        let size = Int(info.st_size)
-        var base: UnsafeMutableRawPointer?
-        if size > 0 {
-            let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
-            guard mapped != MAP_FAILED else { let error = Errno(); close(fd); throw error }
-            base = mapped
-        }
+        guard let bytes = readToEnd(fd) else { let error = Errno(); close(fd); throw error }
         descriptor = fd
-        bytes = UnsafeRawBufferPointer(start: base, count: size)
+        self.bytes = bytes
     }
 
-    deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
-        close(descriptor)
-    }
+    deinit { close(descriptor) }
 
-    /// Copies the whole file into `fd`: a reflink (FICLONE) where the filesystem shares
-    /// extents, else plain writes from the mapping.
-    func copy(to fd: Int32) throws(Errno) {
-        if ioctl(fd, ficlone, descriptor) == 0 { return }
-        try writeAll(bytes, to: fd)
+    /// Whether the file's contents could be shared with `fd` copy-on-write (FICLONE); false
+    /// where the filesystem cannot (then `errno` says why).
+    func reflink(to fd: Int32) -> Bool {
+        ioctl(fd, ficlone, descriptor) == 0
     }
 }
 
@@ -87,18 +80,6 @@ func createFile(at path: String, mode: mode_t, _ fill: (Int32) throws(Errno) -> 
         unlink(path)
         throw error
     }
-}
-
-func syncFile(_ fd: Int32) throws(Errno) {
-    guard fsync(fd) == 0 else { throw Errno() }
-}
-
-/// Makes a rename or unlink in `path` durable.
-func syncDirectory(_ path: String) throws(Errno) {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { throw Errno() }
-    defer { close(fd) }
-    try syncFile(fd)
 }
 
 /// `mkdir -p` with mode 0700 for every directory it creates. An existing symlink at `path`

@@ -1,11 +1,13 @@
 import CSQLite
 import Glibc
+import LTOHash
 import LTOStatistics
+import LTOStorage
 import LTOSystem
 
 /// The index schema. `PRAGMA user_version` holds `version`; 0 means a new, empty file.
 enum Schema {
-    static let version: Int64 = 1
+    static let version: Int64 = 2
 
     static let create = """
         CREATE TABLE IF NOT EXISTS entries (
@@ -17,12 +19,23 @@ enum Schema {
             last_used REAL NOT NULL,
             hits INTEGER NOT NULL,
             build_seconds REAL NOT NULL,
-            target TEXT NOT NULL
+            target TEXT NOT NULL,
+            \(diagnosticsColumns.joined(separator: ",\n    "))
         );
         CREATE INDEX IF NOT EXISTS entries_last_used ON entries (last_used);
         CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value REAL NOT NULL);
         PRAGMA user_version = \(version);
         """
+
+    /// What a job printed when it built the entry (all NULL when it printed nothing).
+    static let diagnosticsColumns = ["stdout BLOB", "stderr BLOB", "exit_status INTEGER", "diagnostics_context TEXT"]
+
+    /// The statements that bring an index of version N (the key) to version N + 1 in place,
+    /// so that a cache written by an older ltod is kept and read correctly.
+    static let upgrades: [Int64: String] = [
+        // Version 1 cached only jobs that printed nothing: NULL diagnostics say exactly that.
+        1: diagnosticsColumns.map { "ALTER TABLE entries ADD COLUMN \($0);\n" }.joined() + "PRAGMA user_version = 2;",
+    ]
 }
 
 /// One row of `entries`. `inline` is nil when the payload lives in a file under objects/.
@@ -34,6 +47,14 @@ struct IndexEntry: Sendable {
     let hits: Int
     let buildSeconds: Double
     let target: String
+    let diagnostics: EntryDiagnostics?
+
+    var info: EntryInfo { EntryInfo(buildSeconds: buildSeconds, target: target, diagnostics: diagnostics) }
+
+    /// Whether `bytes` are this entry's payload: its size and XXH3-128.
+    func verifies(_ bytes: [UInt8]) -> Bool {
+        UInt64(bytes.count) == size && Digest.of(bytes).description == payloadHash
+    }
 }
 
 /// An entry chosen for removal.
@@ -50,11 +71,15 @@ extension SQLiteDatabase {
         for file in [path, path + "-wal", path + "-shm"] where isSymlink(file) { throw .symlinkRefused(path: file) }
         let db = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: 10_000)
         try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
-        switch try db.userVersion() {
-        case 0: try db.writeTransaction { () throws(CacheError) in try db.execute(Schema.create) }
-        case Schema.version: break
-        case let version: throw .unsupportedSchema(path: path, version: version)
+        if try db.userVersion() == 0 {
+            try db.writeTransaction { () throws(CacheError) in if try db.userVersion() == 0 { try db.execute(Schema.create) } }
         }
+        while case let version = try db.userVersion(), version < Schema.version, let upgrade = Schema.upgrades[version] {
+            // Another process may upgrade at the same moment: the step runs only if the version is still the one read.
+            try db.writeTransaction { () throws(CacheError) in if try db.userVersion() == version { try db.execute(upgrade) } }
+        }
+        let version = try db.userVersion()
+        guard version == Schema.version else { throw .unsupportedSchema(path: path, version: version) }
         return db
     }
 
@@ -73,13 +98,25 @@ extension SQLiteDatabase {
 
     func entry(_ key: String) throws(CacheError) -> IndexEntry? {
         var found: IndexEntry?
-        let sql = "SELECT size, payload_hash, inline, created, hits, build_seconds, target FROM entries WHERE key = ?"
+        let sql = """
+            SELECT size, payload_hash, inline, created, hits, build_seconds, target, stdout, stderr, exit_status, diagnostics_context
+            FROM entries WHERE key = ?
+            """
         try run(sql, [.text(key)]) { row in
             found = IndexEntry(
                 size: UInt64(row.integer(0)), payloadHash: row.text(1), inline: row.blob(2), created: row.real(3),
-                hits: Int(row.integer(4)), buildSeconds: row.real(5), target: row.text(6))
+                hits: Int(row.integer(4)), buildSeconds: row.real(5), target: row.text(6), diagnostics: Self.diagnostics(row))
         }
         return found
+    }
+
+    /// The diagnostics of a row read by `entry`; nil when the job printed nothing. A row whose
+    /// diagnostics are incomplete reads as a context nobody has, so it never replays.
+    private static func diagnostics(_ row: SQLRow) -> EntryDiagnostics? {
+        let (stdout, stderr) = (row.blob(7), row.blob(8))
+        guard stdout != nil || stderr != nil else { return nil }
+        let context = Digest(hex: row.text(10)) ?? Digest(high: 0, low: 0)
+        return EntryDiagnostics(stdout: stdout ?? [], stderr: stderr ?? [], exitStatus: Int32(truncatingIfNeeded: row.integer(9)), context: context)
     }
 
     func hasEntry(_ key: String) throws(CacheError) -> Bool {
@@ -95,14 +132,17 @@ extension SQLiteDatabase {
     }
 
     func insert(key: String, size: UInt64, payloadHash: String, inline: UnsafeRawBufferPointer?,
-                now: Double, buildSeconds: Double, target: String) throws(CacheError) {
+                now: Double, buildSeconds: Double, target: String, diagnostics: EntryDiagnostics?) throws(CacheError) {
         try run(
             """
-            INSERT INTO entries (key, size, payload_hash, inline, created, last_used, hits, build_seconds, target)
-            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+            INSERT INTO entries (key, size, payload_hash, inline, created, last_used, hits, build_seconds, target,
+                                 stdout, stderr, exit_status, diagnostics_context)
+            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
             """,
             [.text(key), .integer(Int64(size)), .text(payloadHash), inline.map { .blob($0) } ?? .null,
-             .real(now), .real(now), .real(buildSeconds), .text(target)])
+             .real(now), .real(now), .real(buildSeconds), .text(target),
+             diagnostics.map { .bytes($0.stdout) } ?? .null, diagnostics.map { .bytes($0.stderr) } ?? .null,
+             diagnostics.map { .integer(Int64($0.exitStatus)) } ?? .null, diagnostics.map { .text($0.context.description) } ?? .null])
     }
 
     /// Bumps last_used and hits; returns the new hit count, or nil if the entry is gone.

@@ -9,6 +9,7 @@ enum SQLValue {
     case real(Double)
     case text(String)
     case blob(UnsafeRawBufferPointer)
+    case bytes([UInt8])
     case null
 }
 
@@ -97,6 +98,7 @@ final class SQLiteDatabase {
         case let .text(v): sqlite3_bind_text(statement, index, v, -1, sqliteTransient)
         case let .blob(bytes) where bytes.isEmpty: sqlite3_bind_zeroblob(statement, index, 0)
         case let .blob(bytes): sqlite3_bind_blob(statement, index, bytes.baseAddress, Int32(bytes.count), sqliteTransient)
+        case let .bytes(bytes): bytes.withUnsafeBytes { bind(.blob($0), at: index, in: statement) }
         case .null: sqlite3_bind_null(statement, index)
         }
     }
