@@ -120,7 +120,7 @@ public final class Server: Sendable {
                 let reply = handle(request)
                 switch (request, reply) {
                 case (.openSession, .session(let id, _)): opened.insert(id)
-                case (.closeSession(let id, _), _): opened.remove(id)
+                case (.closeSession(let id, _, _), _): opened.remove(id)
                 default: break
                 }
                 try client.send(reply.encoded())
@@ -140,9 +140,10 @@ public final class Server: Sendable {
             switch backend.openSession(inv) {
             case .opened(let id, let option): return .session(id: id, partitionOption: option ?? "")
             case .declined(let reason): return .passThrough(reason: reason)
+            case .answered(let out): return .output(exitStatus: out.exitStatus, stdout: out.stdout, stderr: out.stderr)
             }
-        case .closeSession(let id, let status):
-            let warning = backend.closeSession(id, exitStatus: status)
+        case .closeSession(let id, let status, let printed):
+            let warning = backend.closeSession(id, exitStatus: status, printed: printed)
             return .output(exitStatus: 0, stdout: [], stderr: warning.map { Array($0.utf8) } ?? [])
         case .compile(let session, let inv):
             switch backend.runJob(inv, session: session) {

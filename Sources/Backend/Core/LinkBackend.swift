@@ -12,13 +12,21 @@ public protocol LinkBackend: Sendable {
     func openSession(_ wrapper: Invocation) -> SessionOpening
     /// Runs one driver job the toolchain's wrapper asked for within session `session`.
     func runJob(_ job: Invocation, session: String) -> JobOutcome
-    /// Closes a session with the exit status of the toolchain's wrapper. Returns the one
-    /// warning the user should see about this link (e.g. results that could not be cached).
-    func closeSession(_ session: String, exitStatus: Int32) -> String?
+    /// Closes a session with the exit status of the toolchain's wrapper and what it printed
+    /// on stdout (for GCC, the objects lto-wrapper hands the linker). Returns the one warning
+    /// the user should see about this link (e.g. results that could not be cached).
+    func closeSession(_ session: String, exitStatus: Int32, printed: [UInt8]) -> String?
     /// How far an open session is.
     func progress(of session: String) -> LinkProgress?
     /// The last link of every target known, newest first.
     func lastLinks() -> [LinkReport]
+}
+
+extension LinkBackend {
+    /// Closes a session whose wrapper printed nothing ltod needs (e.g. it went away).
+    public func closeSession(_ session: String, exitStatus: Int32) -> String? {
+        closeSession(session, exitStatus: exitStatus, printed: [])
+    }
 }
 
 /// The answer to a session request.
@@ -27,6 +35,9 @@ public enum SessionOpening: Equatable, Sendable {
     case opened(id: String, partitionOption: String?)
     /// The backend stays out of this link (e.g. offloading); the toolchain's own wrapper runs it.
     case declined(reason: String)
+    /// The backend answered the whole link: the wrapper prints this and exits with its
+    /// status, without running the toolchain's own wrapper.
+    case answered(JobOutput)
 }
 
 /// What a job printed and how it ended.

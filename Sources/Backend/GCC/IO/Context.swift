@@ -24,12 +24,43 @@ struct BackendContext: Sendable {
 struct GCCLinkDetail: Sendable {
     /// The partitions WPA wrote, by path, with the digests their keys are made of.
     var partitions: [String: PartitionRecord] = [:]
-    /// Keys being built ahead of lto-wrapper's request in this link.
-    var prefetched: Set<Digest> = []
     /// The link's inputs as read when the session opened.
     var inputs: [InputObject] = []
     /// What changed in them since the target's previous link; nil on its first link.
     var changes: [InputChange]?
+    /// lto-wrapper's invocation.
+    var wrapper: Invocation?
+    /// The key of the whole link, when it may be answered whole next time (`WholeLinks`).
+    var linkKey: Digest?
+    /// What the driver jobs ltod answered printed, in the order it answered them.
+    var printed = PrintedOutput()
+    /// The finished objects ltod placed, by path, with the cache key each is kept under.
+    var finished: [String: Digest] = [:]
+    /// How lto-wrapper's stages went, for deciding whether the link can be recorded whole.
+    var stages = StageRecord()
+}
+
+/// What the jobs of a link printed through ltod.
+struct PrintedOutput: Sendable {
+    var stdout: [UInt8] = []
+    var stderr: [UInt8] = []
+
+    mutating func append(_ output: JobOutput) {
+        stdout += output.stdout
+        stderr += output.stderr
+    }
+}
+
+/// Which of lto-wrapper's stages reached ltod in a link, and how they ended.
+struct StageRecord: Sendable {
+    /// WPA ran and ltod handed back finished objects for every partition.
+    var answeredWPA = false
+    /// A job that is neither WPA nor LTRANS ran (the single step of `-flto-partition=none`).
+    var singleSteps = 0
+    /// lto-wrapper asked for LTRANS jobs itself.
+    var ltransRequests = 0
+    /// A job failed or was refused (the shim then ran it without ltod).
+    var incomplete = false
 }
 
 /// A WPA partition as ltod saw it right after WPA wrote it.

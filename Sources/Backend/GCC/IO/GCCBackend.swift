@@ -1,8 +1,9 @@
 // LTOGCCBackend owns the GCC backend's I/O: link sessions opened from lto-wrapper's
-// invocation, WPA with the real driver, LTRANS answered from the cache or compiled, builds
-// ahead of lto-wrapper's requests, the compiler's identity, partition keys (canonical or by
-// bytes), their audit, and the memo of input objects. What it knows about GCC as pure logic
-// is in LTOGCC.
+// invocation, whole links answered from the cache, WPA with the real driver answered with
+// finished objects (every partition restored from the cache or compiled on the daemon's
+// scheduler), the LTRANS jobs lto-wrapper still runs itself, the compiler's identity,
+// partition keys (canonical or by bytes), their audit, and the memo of input objects. What
+// it knows about GCC as pure logic is in LTOGCC.
 import Foundation
 import LTOBackend
 import LTOConfig
@@ -12,12 +13,14 @@ import LTOStorage
 import LTOSystem
 import Logging
 
-/// The daemon side of GCC's WHOPR pipeline: runs WPA with the real driver, keys each
-/// partition, and answers LTRANS requests from the cache or by running the real LTRANS.
+/// The daemon side of GCC's WHOPR pipeline: answers unchanged links whole, runs WPA with
+/// the real driver, keys each partition and answers its LTRANS job from the cache or by
+/// running the real LTRANS.
 public final class GCCBackend: LinkBackend {
     private let context: BackendContext
     private let sessions = SessionRegistry<GCCLinkDetail>()
     private let objects: ObjectMemo
+    private let wholeLinks: WholeLinks
     private let wpa: WPAStage
     private let ltrans: LTRANSStage
 
@@ -29,7 +32,9 @@ public final class GCCBackend: LinkBackend {
         self.context = context
         objects = ObjectMemo(stats: stats)
         let audit = Auditor(context: context)
-        ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: CompilerIdentity(), audit: audit),
+        let compilers = CompilerIdentity()
+        wholeLinks = WholeLinks(context: context, compilers: compilers)
+        ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: compilers, audit: audit),
                              provenance: ProvenanceStore(context: context), audit: audit)
         wpa = WPAStage(context: context, ltrans: ltrans)
     }
@@ -41,14 +46,34 @@ public final class GCCBackend: LinkBackend {
             return .declined(reason: "\(offload.name) has offloading sections")
         }
         let options = wrapper.env("COLLECT_GCC_OPTIONS") ?? ""
+        let partitionOption = CollectOptions.partitionOption(for: context.configuration.partition, in: options)
         let target = CollectOptions.linkTarget(options, directory: wrapper.cwd)
         let previous = sessions.lastLink(of: target)?.snapshot.detail.inputs
-        let session = GCCLinkSession(id: UUID().uuidString, target: target, directory: wrapper.cwd,
-                                     detail: GCCLinkDetail(inputs: inputs, changes: previous.map { InputChanges.between($0, inputs) }))
+        let id = UUID().uuidString
+        let linkKey = wholeLinks.key(wrapper, inputs: inputs, options: partitionOption.map { CollectOptions.appending($0, to: options) } ?? options,
+                                     session: id)
+        if case .failure(let why) = linkKey { context.log.debug("link not answerable whole", metadata: ["target": "\(target)", "reason": "\(why)"]) }
+        let session = GCCLinkSession(id: id, target: target, directory: wrapper.cwd,
+                                     detail: GCCLinkDetail(inputs: inputs, changes: previous.map { InputChanges.between($0, inputs) },
+                                                           wrapper: wrapper, linkKey: try? linkKey.get()))
         sessions.add(session)
         context.stats.add(.sessionsTotal)
+        if let key = try? linkKey.get(), let (output, objects) = wholeLinks.answer(key, wrapper: wrapper) {
+            session.withRecord { r in
+                for (object, seconds) in objects {
+                    guard let index = LinkAnswer.partitionIndex(object.suffix) else { continue }
+                    r.outcomes.append(PartitionOutcome(index: index, key: object.key, kind: .reused, seconds: seconds, note: nil))
+                }
+            }
+            _ = sessions.close(id)
+            let partitions = objects.filter { LinkAnswer.partitionIndex($0.0.suffix) != nil }
+            context.stats.add([.sessionsAnswered: 1, .ltransReused: Double(partitions.count), .cacheHits: Double(partitions.count),
+                               .ltransSecondsSaved: partitions.reduce(0) { $0 + $1.seconds }])
+            context.log.info("link answered whole", metadata: ["target": "\(target)", "objects": "\(objects.count)"])
+            return .answered(output)
+        }
         context.log.debug("session opened", metadata: ["session": "\(session.id)", "target": "\(session.target)"])
-        return .opened(id: session.id, partitionOption: CollectOptions.partitionOption(for: context.configuration.partition, in: options))
+        return .opened(id: session.id, partitionOption: partitionOption)
     }
 
     public func runJob(_ invocation: Invocation, session id: String) -> JobOutcome {
@@ -62,22 +87,46 @@ public final class GCCBackend: LinkBackend {
         }
         let job = DriverJob(driver: driver, invocation: invocation)
         do {
+            let output: JobOutput
             switch DriverCommand.classify(job.arguments) {
-            case .wpa(let command): return .finished(try wpa.run(command, job: job, session: session))
-            case .ltrans(let command): return .finished(try ltrans.run(command, job: job, session: session))
-            case .other: return .finished(try job.run(context.runner).output)
+            case .wpa(let command): output = try wpa.run(command, job: job, session: session)
+            case .ltrans(let command): output = try ltrans.run(command, job: job, session: session)
+            case .other: output = try singleStep(job, session: session)
             }
+            session.withRecord { r in
+                r.detail.printed.append(output)
+                if output.exitStatus != 0 { r.detail.stages.incomplete = true }
+            }
+            return .finished(output)
         } catch {
+            session.withRecord { $0.detail.stages.incomplete = true }
             return .refused("\(error)")
         }
     }
 
-    public func closeSession(_ id: String, exitStatus: Int32) -> String? {
+    /// Runs a job that is neither WPA nor LTRANS, uncached: the one compilation of a link
+    /// without partitions (`-flto-partition=none`, `-r`), or anything else lto-wrapper runs.
+    /// A link whose compilation read files besides its inputs is never answered whole.
+    private func singleStep(_ job: DriverJob, session: GCCLinkSession) throws -> JobOutput {
+        guard job.arguments.contains("-xlto") else {
+            session.withRecord { $0.detail.stages.incomplete = true }
+            return try job.run(context.runner).output
+        }
+        let (result, external) = try job.runListingReads(context)
+        session.withRecord { r in
+            r.detail.stages.singleSteps += 1
+            if external != nil { r.detail.stages.incomplete = true }
+        }
+        return result.output
+    }
+
+    public func closeSession(_ id: String, exitStatus: Int32, printed: [UInt8]) -> String? {
         guard let session = sessions.close(id) else { return nil }
         let record = session.withRecord { r in
             r.exitStatus = exitStatus
             return r
         }
+        if exitStatus == 0 { wholeLinks.record(session, printed: printed) }
         context.log.info("link finished", metadata: [
             "target": "\(session.target)", "status": "\(exitStatus)",
             "reused": "\(record.outcomes.filter { $0.kind == .reused }.count)",
