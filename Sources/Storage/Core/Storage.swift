@@ -92,12 +92,22 @@ public protocol CacheStorage: Sendable {
     /// reported as a miss. The file placed may share the payload's storage (`Placement`):
     /// whoever writes at `destination` later must replace the file, not write into it.
     func retrieve(_ key: CacheKey, to destination: String) throws -> CacheHit?
+    /// `retrieve` for several entries at once, in as few index transactions as the tier can;
+    /// one answer per request, in order.
+    func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?]
     /// Stores a copy of the file at `source` under `key`; a key already present is kept.
     func store(_ key: CacheKey, from source: String, info: EntryInfo) throws
     /// Removes the entry for `key`; false when there was none.
     @discardableResult func remove(_ key: CacheKey) throws -> Bool
     /// The payload of a small metadata entry, verified, without counting a hit; nil when absent.
     func smallPayload(_ key: CacheKey) -> [UInt8]?
+}
+
+extension CacheStorage {
+    /// One `retrieve` after the other.
+    public func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?] {
+        try requests.map { try retrieve($0.key, to: $0.destination) }
+    }
 }
 
 /// The size of a store.

@@ -28,6 +28,13 @@ public final class TieredStorage: CacheStorage {
         return CacheHit(size: hit.size, info: hit.info, hits: hit.hits, tier: .remote, placement: hit.placement)
     }
 
+    /// The local tier answers all it can at once; the remote tier is asked for the rest.
+    public func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?] {
+        var hits = try local.retrieveAll(requests)
+        for i in hits.indices where hits[i] == nil { hits[i] = try retrieve(requests[i].key, to: requests[i].destination) }
+        return hits
+    }
+
     public func store(_ key: CacheKey, from source: String, info: EntryInfo) throws {
         try local.store(key, from: source, info: info)
         // `RemoteEntry` does not carry diagnostics yet: an entry with them stays local, so

@@ -35,9 +35,12 @@ public struct CacheLimits: Sendable {
     /// Total payload bytes above which least-recently-used entries are evicted.
     public var maxBytes: UInt64
     /// Payloads of at most this many bytes are kept inside the index instead of in a file.
+    /// Small, so that build outputs are files: a restore shares a file by a hard link, where
+    /// it must create and write a copy of an inline payload (on the 2-core ext4 VM of
+    /// docs/BENCHMARKS.md: 7-11 µs against 190-290 µs for a 10 KB object in /tmp).
     public var inlineThreshold: Int
 
-    public init(maxBytes: UInt64 = 5 << 30, inlineThreshold: Int = 64 << 10) {
+    public init(maxBytes: UInt64 = 5 << 30, inlineThreshold: Int = 1 << 10) {
         self.maxBytes = maxBytes
         self.inlineThreshold = inlineThreshold
     }
@@ -81,6 +84,34 @@ public final class SQLiteStore: LocalStorage, CounterStore {
             }
             let hits = try withIndex { db throws(CacheError) in try db.recordHit(hex, at: currentTime()) }
             return CacheHit(size: entry.size, info: entry.info, hits: hits ?? entry.hits + 1, tier: .local, placement: placement)
+        }
+    }
+
+    /// `retrieve` for many entries: their rows read under one lock of the index, every hit
+    /// recorded in one write transaction (a transaction per hit was most of the time of
+    /// restoring a whole link's objects).
+    public func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws(CacheError) -> [CacheHit?] {
+        try withRecovery { () throws(CacheError) -> [CacheHit?] in
+            let hexes = requests.map(\.key.description)
+            let entries = try withIndex { db throws(CacheError) -> [IndexEntry?] in try hexes.map { hex throws(CacheError) in try db.entry(hex) } }
+            var placements: [Placement?] = []
+            for (i, request) in requests.enumerated() {
+                guard let entry = entries[i] else {
+                    placements.append(nil)
+                    continue
+                }
+                let placement = try place(entry, hexes[i], at: request.destination)
+                if placement == nil { try discardCorrupt(entry, hexes[i]) }
+                placements.append(placement)
+            }
+            let now = currentTime()
+            let hits = try transaction { db throws(CacheError) -> [Int?] in
+                try hexes.indices.map { i throws(CacheError) in placements[i] == nil ? nil : try db.recordHit(hexes[i], at: now) }
+            }
+            return requests.indices.map { i in
+                guard let entry = entries[i], let placement = placements[i] else { return nil }
+                return CacheHit(size: entry.size, info: entry.info, hits: hits[i] ?? entry.hits + 1, tier: .local, placement: placement)
+            }
         }
     }
 
@@ -157,14 +188,16 @@ public final class SQLiteStore: LocalStorage, CounterStore {
         }
     }
 
-    /// The payload of a small entry stored inline in the index, verified, without counting a
-    /// hit: for metadata kept beside other entries. nil when absent, stored as a file, or damaged.
+    /// The payload of a small entry (at most 1 MiB), verified, without counting a hit: for
+    /// metadata kept beside other entries. nil when absent, larger, or damaged.
     public func smallPayload(_ key: CacheKey) -> [UInt8]? {
         let hex = key.description
-        guard let entry = try? reading({ db throws(CacheError) in try db.entry(hex) }), let bytes = entry.inline,
-              entry.verifies(bytes)
+        guard let entry = try? reading({ db throws(CacheError) in try db.entry(hex) }), entry.size <= 1 << 20 else { return nil }
+        if let bytes = entry.inline { return entry.verifies(bytes) ? bytes : nil }
+        guard isRealDirectory(shardPath(hex)), let file = try? ReadFile(path: payloadPath(hex), followSymlinks: false),
+              entry.verifies(file.bytes)
         else { return nil }
-        return bytes
+        return file.bytes
     }
 
     /// Whether an entry for `key` is indexed (its payload is verified only by `retrieve`);

@@ -26,8 +26,11 @@ struct GCCLinkDetail: Sendable {
     var partitions: [String: PartitionRecord] = [:]
     /// The link's inputs as read when the session opened.
     var inputs: [InputObject] = []
-    /// What changed in them since the target's previous link; nil on its first link.
-    var changes: [InputChange]?
+    /// The inputs of the target's previous link; nil on its first link.
+    var previousInputs: [InputObject]?
+    /// What changed in the inputs since the target's previous link; nil on its first link.
+    /// Worked out when asked (`explain`), never on the link's path.
+    var changes: [InputChange]? { previousInputs.map { InputChanges.between($0, inputs) } }
     /// lto-wrapper's invocation.
     var wrapper: Invocation?
     /// The key of the whole link, when it may be answered whole next time (`WholeLinks`).

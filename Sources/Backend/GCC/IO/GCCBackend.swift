@@ -54,8 +54,7 @@ public final class GCCBackend: LinkBackend {
                                      session: id)
         if case .failure(let why) = linkKey { context.log.debug("link not answerable whole", metadata: ["target": "\(target)", "reason": "\(why)"]) }
         let session = GCCLinkSession(id: id, target: target, directory: wrapper.cwd,
-                                     detail: GCCLinkDetail(inputs: inputs, changes: previous.map { InputChanges.between($0, inputs) },
-                                                           wrapper: wrapper, linkKey: try? linkKey.get()))
+                                     detail: GCCLinkDetail(inputs: inputs, previousInputs: previous, wrapper: wrapper, linkKey: try? linkKey.get()))
         sessions.add(session)
         context.stats.add(.sessionsTotal)
         if let key = try? linkKey.get(), let (output, objects) = wholeLinks.answer(key, wrapper: wrapper) {

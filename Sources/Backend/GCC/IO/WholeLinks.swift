@@ -64,17 +64,13 @@ struct WholeLinks: Sendable {
         let job = DriverJob(driver: wrapper.env("COLLECT_GCC") ?? "", invocation: wrapper)
         if let printed = hit.info.diagnostics, job.diagnosticsContext(of: printed.stderr) != printed.context { return nil }
         guard let directory = Self.temporaryDirectory(wrapper) else { return nil }
-        var placed: [String] = []
-        var objects: [(LinkAnswer.Object, seconds: Double)] = []
-        for object in record.objects {
-            let path = Self.newTemporaryName(in: directory, suffix: object.suffix)
-            guard let restored = try? context.storage.retrieve(CacheKey(object.key), to: path) else {
-                placed.forEach { unlink($0) }
-                return nil
-            }
-            placed.append(path)
-            objects.append((object, restored.info.buildSeconds))
+        let placed = record.objects.map { Self.newTemporaryName(in: directory, suffix: $0.suffix) }
+        let restored = (try? context.storage.retrieveAll(zip(record.objects, placed).map { (CacheKey($0.key), $1) })) ?? []
+        guard restored.count == placed.count, restored.allSatisfy({ $0 != nil }) else {
+            placed.forEach { unlink($0) }
+            return nil
         }
+        let objects = zip(record.objects, restored).map { ($0, seconds: $1?.info.buildSeconds ?? 0) }
         let stdout = Array(placed.map { $0 + "\n" }.joined().utf8)
         return (JobOutput(exitStatus: 0, stdout: stdout, stderr: hit.info.diagnostics?.stderr ?? []), objects)
     }
