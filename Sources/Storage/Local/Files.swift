@@ -24,9 +24,31 @@ final class ReadFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { let error = Errno(); close(fd); throw error }
         guard info.st_mode & S_IFMT == S_IFREG else { close(fd); throw Errno(EINVAL) }
-        guard let bytes = readToEnd(fd) else { let error = Errno(); close(fd); throw error }
+        guard let bytes = Self.read(fd, expected: Int(info.st_size)) else { let error = Errno(); close(fd); throw error }
         descriptor = fd
         self.bytes = bytes
+    }
+
+    /// Everything `fd` holds, read into a buffer of the size fstat gave (the file may have
+    /// changed since: fewer bytes are fewer, more are read on); nil on a read error.
+    private static func read(_ fd: Int32, expected: Int) -> [UInt8]? {
+        var failed = false
+        var bytes = [UInt8](unsafeUninitializedCapacity: max(expected, 0)) { buffer, count in
+            while count < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failed = true }
+                if n <= 0 { break }
+                count += n
+            }
+        }
+        guard !failed else { return nil }
+        var next: UInt8 = 0
+        if bytes.count == expected, Glibc.read(fd, &next, 1) == 1 {
+            guard let rest = readToEnd(fd) else { return nil }
+            bytes += [next] + rest
+        }
+        return bytes
     }
 
     deinit { close(descriptor) }

@@ -13,6 +13,10 @@ final class Placer: Sendable {
     private let cacheDevice: UInt64?
     /// Filesystems where a reflink failed once: not tried again.
     private let noReflink = Mutex<Set<UInt64>>([])
+    /// The filesystem of each destination directory seen (a directory is not moved under a link).
+    private let devices = Mutex<[String: UInt64]>([:])
+    /// Numbers the private names (with the pid, unique without asking for random bytes).
+    private let written = Atomic<UInt64>(0)
 
     init(objects: String) {
         var info = stat()
@@ -57,7 +61,7 @@ final class Placer: Sendable {
                 shared = true
             }
         } catch {
-            if [EOPNOTSUPP, EINVAL, ENOTTY, EXDEV, ENOSYS].contains(error.code) { _ = noReflink.withLock { $0.insert(device) } }
+            if [EOPNOTSUPP, EINVAL, ENOTTY, ENOSYS].contains(error.code) { _ = noReflink.withLock { $0.insert(device) } }
         }
         return shared
     }
@@ -65,7 +69,7 @@ final class Placer: Sendable {
     /// Makes the file at a private name beside `destination` with `make`, then renames it over
     /// `destination`; on failure nothing is left at either name.
     private func replace(_ destination: String, _ make: (String) throws(Errno) -> Void) throws(CacheError) {
-        let temporary = destination + ".ltod-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let temporary = destination + ".ltod-\(getpid())-\(written.add(1, ordering: .relaxed).newValue)"
         do { try make(temporary) } catch { throw .cannotWriteDestination(path: destination, errno: error.code) }
         guard rename(temporary, destination) == 0 else {
             let code = errno
@@ -77,7 +81,13 @@ final class Placer: Sendable {
     private func deviceOfDirectory(of path: String) -> UInt64? {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        if let known = devices.withLock({ $0[directory] }) { return known }
         var info = stat()
-        return stat(directory, &info) == 0 ? UInt64(info.st_dev) : nil
+        guard stat(directory, &info) == 0 else { return nil }
+        devices.withLock { known in
+            if known.count > 1024 { known.removeAll() }
+            known[directory] = UInt64(info.st_dev)
+        }
+        return UInt64(info.st_dev)
     }
 }

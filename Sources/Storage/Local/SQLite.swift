@@ -35,6 +35,9 @@ struct SQLRow {
 final class SQLiteDatabase {
     let path: String
     private let handle: OpaquePointer
+    /// Statements prepared once and reused (a handful of fixed SQL texts; preparing one
+    /// costs more than running it on a small table).
+    private var prepared: [String: OpaquePointer] = [:]
 
     init(path: String, busyTimeoutMilliseconds: Int32) throws(CacheError) {
         var db: OpaquePointer?
@@ -50,7 +53,10 @@ final class SQLiteDatabase {
         sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        for statement in prepared.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
 
     /// Runs one or more statements without parameters or results.
     func execute(_ sql: String) throws(CacheError) {
@@ -61,10 +67,11 @@ final class SQLiteDatabase {
     /// Runs one statement, calling `row` for each result row; returns the number of rows changed.
     @discardableResult
     func run(_ sql: String, _ bindings: [SQLValue] = [], row: (SQLRow) -> Void = { _ in }) throws(CacheError) -> Int {
-        var prepared: OpaquePointer?
-        let rc = sqlite3_prepare_v2(handle, sql, -1, &prepared, nil)
-        guard rc == SQLITE_OK, let statement = prepared else { throw failure(rc) }
-        defer { sqlite3_finalize(statement) }
+        let statement = try statement(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
         for (offset, value) in bindings.enumerated() {
             let rc = bind(value, at: Int32(offset + 1), in: statement)
             guard rc == SQLITE_OK else { throw failure(rc) }
@@ -75,6 +82,15 @@ final class SQLiteDatabase {
             guard rc == SQLITE_ROW else { throw failure(rc) }
             row(SQLRow(statement: statement))
         }
+    }
+
+    private func statement(_ sql: String) throws(CacheError) -> OpaquePointer {
+        if let known = prepared[sql] { return known }
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw failure(rc) }
+        prepared[sql] = statement
+        return statement
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT` (taking the write lock up front, so the

@@ -7,6 +7,7 @@ import LTOStatistics
 import LTOStorage
 import LTOSystem
 import Logging
+import Synchronization
 
 /// The services the GCC backend's stages share: the cache, the process runner (scratch area
 /// and scheduler), the statistics, the settings and the log.
@@ -18,6 +19,31 @@ struct BackendContext: Sendable {
     let log: Logger
 
     var scratch: ScratchArea { runner.scratch }
+
+    /// The same services, counting into `stats`.
+    func recording(to stats: any StatisticsRecorder) -> BackendContext {
+        BackendContext(storage: storage, runner: runner, stats: stats, configuration: configuration, log: log)
+    }
+}
+
+/// Counts gathered over many jobs and handed to the daemon's recorder at once: its every
+/// `add` is a write transaction on the cache's index, three a partition when counted one by
+/// one.
+final class BatchedStatistics: StatisticsRecorder {
+    private let deltas = Mutex<[Statistic: Double]>([:])
+
+    func add(_ more: [Statistic: Double]) {
+        deltas.withLock { d in for (statistic, delta) in more { d[statistic, default: 0] += delta } }
+    }
+
+    /// Hands what was counted to `recorder`, once.
+    func flush(to recorder: any StatisticsRecorder) {
+        let counted = deltas.withLock { d in
+            defer { d = [:] }
+            return d
+        }
+        if !counted.isEmpty { recorder.add(counted) }
+    }
 }
 
 /// The GCC backend's own record of one link.

@@ -35,7 +35,7 @@ public final class GCCBackend: LinkBackend {
         let compilers = CompilerIdentity()
         wholeLinks = WholeLinks(context: context, compilers: compilers)
         ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: compilers, audit: audit),
-                             provenance: ProvenanceStore(context: context), audit: audit)
+                             provenance: ProvenanceStore(context: context), audit: audit, inflight: InFlight())
         wpa = WPAStage(context: context, ltrans: ltrans)
     }
 

@@ -45,7 +45,15 @@ struct LTRANSStage: Sendable {
     let keys: KeyMaker
     let provenance: ProvenanceStore
     let audit: Auditor
-    let inflight = InFlight()
+    /// Shared by every link of the daemon: one key is built once.
+    let inflight: InFlight
+
+    /// The same stage counting into `stats`.
+    func recording(to stats: any StatisticsRecorder) -> LTRANSStage {
+        let counting = context.recording(to: stats)
+        return LTRANSStage(context: counting, keys: KeyMaker(context: counting, compilers: keys.compilers, audit: keys.audit),
+                           provenance: provenance, audit: audit, inflight: inflight)
+    }
 
     /// Answers an LTRANS job lto-wrapper asked for itself.
     func run(_ cmd: LTRANSCommand, job: DriverJob, session: GCCLinkSession) throws -> JobOutput {

@@ -61,6 +61,9 @@ struct WPAStage: Sendable {
     /// unanswered (nil): lto-wrapper compiles them itself, as GCC would have gone on.
     private func answerAll(_ commands: [LTRANSCommand], job: DriverJob, partitions: [String], session: GCCLinkSession) throws -> [LTRANSAnswer?] {
         let results = Mutex<[Int: Result<LTRANSAnswer, any Error>]>([:])
+        let counts = BatchedStatistics()
+        let ltrans = ltrans.recording(to: counts)
+        defer { counts.flush(to: context.stats) }
         // A session closed meanwhile is a link that was interrupted: nothing more is started.
         let cursor = PartitionCursor(count: commands.count) { session.withRecord { $0.exitStatus != nil } }
         let workers = DispatchGroup()

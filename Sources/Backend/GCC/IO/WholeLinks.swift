@@ -64,7 +64,8 @@ struct WholeLinks: Sendable {
         let job = DriverJob(driver: wrapper.env("COLLECT_GCC") ?? "", invocation: wrapper)
         if let printed = hit.info.diagnostics, job.diagnosticsContext(of: printed.stderr) != printed.context { return nil }
         guard let directory = Self.temporaryDirectory(wrapper) else { return nil }
-        let placed = record.objects.map { Self.newTemporaryName(in: directory, suffix: $0.suffix) }
+        var names = TemporaryNames()
+        let placed = record.objects.map { names.next(in: directory, suffix: $0.suffix) }
         let restored = (try? context.storage.retrieveAll(zip(record.objects, placed).map { (CacheKey($0.key), $1) })) ?? []
         guard restored.count == placed.count, restored.allSatisfy({ $0 != nil }) else {
             placed.forEach { unlink($0) }
@@ -135,11 +136,21 @@ struct WholeLinks: Sendable {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR && access(path, R_OK | W_OK | X_OK) == 0
     }
+}
 
-    /// A name `make_temp_file` could have made in `directory`, taken by no file now.
-    static func newTemporaryName(in directory: String, suffix: String) -> String {
+/// Names `make_temp_file` could have made, taken by no file now: six characters from a
+/// generator seeded once per answer, not the system's random bytes for every character.
+struct TemporaryNames {
+    private var state = UInt64.random(in: 0...UInt64.max)
+
+    mutating func next(in directory: String, suffix: String) -> String {
         while true {
-            let random = String((0..<6).map { _ in TemporaryName.alphabet.randomElement()! })
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            var bits = state >> 16
+            let random = String((0..<6).map { _ in
+                defer { bits /= UInt64(TemporaryName.alphabet.count) }
+                return TemporaryName.alphabet[Int(bits % UInt64(TemporaryName.alphabet.count))]
+            })
             let path = directory + "/" + TemporaryName.name(random: random, suffix: suffix)
             var info = stat()
             if lstat(path, &info) != 0 && errno == ENOENT { return path }
