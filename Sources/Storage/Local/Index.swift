@@ -57,6 +57,29 @@ struct IndexEntry: Sendable {
     }
 }
 
+/// Hits noted but not yet written to the index, by key.
+struct HitLog {
+    private var hits: [String: (lastUsed: Double, count: Int)] = [:]
+    private var since: Double?
+
+    /// Notes one hit; returns the hits of `key` noted so far.
+    mutating func note(_ key: String, at time: Double) -> Int {
+        if since == nil { since = time }
+        let count = (hits[key]?.count ?? 0) + 1
+        hits[key] = (time, count)
+        return count
+    }
+
+    /// Whether the noted hits should be written now.
+    func isDue(at time: Double) -> Bool { hits.count >= 512 || (since.map { time - $0 >= 1 } ?? false) }
+
+    /// The noted hits, forgotten here.
+    mutating func take() -> [String: (lastUsed: Double, count: Int)] {
+        defer { hits = [:]; since = nil }
+        return hits
+    }
+}
+
 /// An entry chosen for removal.
 struct Victim {
     let key: String
@@ -145,11 +168,11 @@ extension SQLiteDatabase {
              diagnostics.map { .integer(Int64($0.exitStatus)) } ?? .null, diagnostics.map { .text($0.context.description) } ?? .null])
     }
 
-    /// Bumps last_used and hits; returns the new hit count, or nil if the entry is gone.
-    func recordHit(_ key: String, at now: Double) throws(CacheError) -> Int? {
+    /// Sets last_used and adds `count` hits; returns the new hit count, or nil if the entry is gone.
+    func recordHit(_ key: String, at time: Double, count: Int = 1) throws(CacheError) -> Int? {
         var hits: Int?
-        try run("UPDATE entries SET last_used = ?, hits = hits + 1 WHERE key = ? RETURNING hits",
-                [.real(now), .text(key)]) { hits = Int($0.integer(0)) }
+        try run("UPDATE entries SET last_used = MAX(last_used, ?), hits = hits + ? WHERE key = ? RETURNING hits",
+                [.real(time), .integer(Int64(count)), .text(key)]) { hits = Int($0.integer(0)) }
         return hits
     }
 

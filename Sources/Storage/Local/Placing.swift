@@ -1,6 +1,7 @@
 // LTOLocalStorage: putting a verified payload at a destination outside the cache. The file
 // is made under a private name beside the destination and renamed over it, so nobody ever
-// sees a half-written file there (a daemon killed mid-write leaves only the private name).
+// sees a half-written file there (a daemon killed mid-write leaves only the private name);
+// a hard link, which appears whole, is made at the destination itself when it is free.
 // It shares the payload's extents (reflink) where the filesystem can, else the payload's
 // file (hard link) where it is on the same filesystem, else it is a copy.
 import Glibc
@@ -34,6 +35,11 @@ final class Placer: Sendable {
     func place(_ file: ReadFile, payload: String, at destination: String) throws(CacheError) -> Placement {
         var placement = Placement.copy
         let device = deviceOfDirectory(of: destination)
+        // Where nothing is at the destination yet, a hard link is made there at once: it
+        // appears whole or not at all, as a rename would.
+        if let device, device == cacheDevice, noReflink.withLock({ $0.contains(device) }), link(payload, destination) == 0 {
+            return .hardLink
+        }
         try replace(destination) { temporary throws(Errno) in
             if let device, device == cacheDevice {
                 if !noReflink.withLock({ $0.contains(device) }), reflink(file, to: temporary, device: device) {

@@ -56,6 +56,7 @@ public final class SQLiteStore: LocalStorage, CounterStore {
     private let indexPath: String
     private let index: Mutex<IndexConnection>
     private let placer: Placer
+    private let hitLog = Mutex(HitLog())
 
     /// Opens (creating if needed) the cache in `directory`. Removes temporary files left by
     /// dead processes, and replaces an index that is not a usable database (see `IndexConnection`).
@@ -70,6 +71,8 @@ public final class SQLiteStore: LocalStorage, CounterStore {
         placer = Placer(objects: objects)
     }
 
+    deinit { try? transaction { _ throws(CacheError) in } }
+
     /// Places the payload for `key` at `destination`, replacing any file there by a rename (see
     /// `Placer`: a reflink, a hard link to the read-only payload file, or a copy of mode 0644).
     /// The payload's hash is verified first; a missing or damaged payload removes the entry,
@@ -83,14 +86,12 @@ public final class SQLiteStore: LocalStorage, CounterStore {
                 try discardCorrupt(entry, hex)
                 return nil
             }
-            let hits = try withIndex { db throws(CacheError) in try db.recordHit(hex, at: currentTime()) }
-            return CacheHit(size: entry.size, info: entry.info, hits: hits ?? entry.hits + 1, tier: .local, placement: placement)
+            return CacheHit(size: entry.size, info: entry.info, hits: try noteHits([hex], of: [entry])[0], tier: .local, placement: placement)
         }
     }
 
-    /// `retrieve` for many entries: their rows read under one lock of the index, every hit
-    /// recorded in one write transaction (a transaction per hit was most of the time of
-    /// restoring a whole link's objects).
+    /// `retrieve` for many entries: their rows read under one lock of the index, the payloads
+    /// placed a few at a time.
     public func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws(CacheError) -> [CacheHit?] {
         try withRecovery { () throws(CacheError) -> [CacheHit?] in
             let hexes = requests.map(\.key.description)
@@ -108,14 +109,14 @@ public final class SQLiteStore: LocalStorage, CounterStore {
                 if placement == nil, let entry = entries[i] { try discardCorrupt(entry, hexes[i]) }
                 placements.append(placement)
             }
-            let now = currentTime()
-            let hits = try transaction { db throws(CacheError) -> [Int?] in
-                try hexes.indices.map { i throws(CacheError) in placements[i] == nil ? nil : try db.recordHit(hexes[i], at: now) }
+            let found = requests.indices.filter { placements[$0] != nil }
+            let hits = try noteHits(found.map { hexes[$0] }, of: found.compactMap { entries[$0] })
+            var answers = [CacheHit?](repeating: nil, count: requests.count)
+            for (i, count) in zip(found, hits) {
+                guard let entry = entries[i], let placement = placements[i] else { continue }
+                answers[i] = CacheHit(size: entry.size, info: entry.info, hits: count, tier: .local, placement: placement)
             }
-            return requests.indices.map { i in
-                guard let entry = entries[i], let placement = placements[i] else { return nil }
-                return CacheHit(size: entry.size, info: entry.info, hits: hits[i] ?? entry.hits + 1, tier: .local, placement: placement)
-            }
+            return answers
         }
     }
 
@@ -303,9 +304,28 @@ public final class SQLiteStore: LocalStorage, CounterStore {
         try withRecovery { () throws(CacheError) -> T in try transaction(body) }
     }
 
-    /// Runs `body` in a write transaction; for steps of an operation that recovers as a whole.
+    /// Runs `body` in a write transaction, which first writes the hits noted since the last
+    /// one; for steps of an operation that recovers as a whole.
     private func transaction<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
-        try withIndex { db throws(CacheError) -> T in try db.writeTransaction { () throws(CacheError) -> T in try body(db) } }
+        let hits = hitLog.withLock { $0.take() }
+        return try withIndex { db throws(CacheError) -> T in
+            try db.writeTransaction { () throws(CacheError) -> T in
+                for (hex, hit) in hits { _ = try db.recordHit(hex, at: hit.lastUsed, count: hit.count) }
+                return try body(db)
+            }
+        }
+    }
+
+    /// Notes hits of `entries` (keys `hexes`), written with the next write transaction, at the
+    /// latest a second or 512 hits later: a write transaction per hit cost more than placing
+    /// the object. Returns each entry's hit count including this hit.
+    private func noteHits(_ hexes: [String], of entries: [IndexEntry]) throws(CacheError) -> [Int] {
+        let now = currentTime()
+        let (counts, due) = hitLog.withLock { log in
+            (zip(hexes, entries).map { hex, entry in entry.hits + log.note(hex, at: now) }, log.isDue(at: now))
+        }
+        if due { try transaction { _ throws(CacheError) in } }
+        return counts
     }
 
     // MARK: - Retrieving

@@ -28,6 +28,8 @@ final class CompilerIdentity: Sendable {
     private let memo = Mutex<[String: Probe]>([:])
 
     private struct Probe: Sendable {
+        /// The driver's real path (symlinks resolved), as of the last check.
+        var driver: String
         let facts: [String]
         let tools: [String]
         /// GCC's own lto-wrapper, as the driver names it without `-B` prefixes.
@@ -42,8 +44,7 @@ final class CompilerIdentity: Sendable {
     /// and the `-B` options in `args`, within link session `session`.
     func facts(driver: String, environment: [String], args: [String], directory: String, session: String) throws -> [String] {
         let probe = try self.probe(driver: driver, environment: environment, args: args, directory: directory, session: session)
-        return ["driver", realPath(driver) ?? driver, Self.stamp(realPath(driver) ?? driver)] + probe.facts
-            + probe.tools.flatMap { [$0, Self.stamp($0)] }
+        return ["driver", probe.driver, Self.stamp(probe.driver)] + probe.facts + probe.tools.flatMap { [$0, Self.stamp($0)] }
     }
 
     /// `facts`, and GCC's own lto-wrapper with its stamp: what a whole link depends on.
@@ -55,12 +56,14 @@ final class CompilerIdentity: Sendable {
 
     private func probe(driver: String, environment: [String], args: [String], directory: String, session: String) throws -> Probe {
         let prefixes = DriverOptions.prefixes(args)
-        let memoKey = ([realPath(driver) ?? driver, directory] + prefixes
+        let memoKey = ([driver, directory] + prefixes
             + ["COMPILER_PATH", "GCC_EXEC_PREFIX", "LIBRARY_PATH", "PATH"].map { lookup($0, in: environment) ?? "-" }).joined(separator: "\u{1}")
-        if let known = memo.withLock({ $0[memoKey] }) {
+        if var known = memo.withLock({ $0[memoKey] }) {
             if known.checkedIn == session { return known }
-            if known.sources.allSatisfy({ Self.stamp($0.key) == $0.value }) {
-                memo.withLock { $0[memoKey]?.checkedIn = session }
+            known.driver = realPath(driver) ?? driver
+            if known.sources[known.driver] != nil, known.sources.allSatisfy({ Self.stamp($0.key) == $0.value }) {
+                known.checkedIn = session
+                memo.withLock { [known] in $0[memoKey] = known }
                 return known
             }
         }
@@ -100,8 +103,8 @@ final class CompilerIdentity: Sendable {
         // As the shim finds it: without -B prefixes and COMPILER_PATH (which name ltod's own).
         let wrapper = resolve(try ask(["-print-prog-name=lto-wrapper"], environment: environment.filter { !$0.hasPrefix("COMPILER_PATH=") }),
                               environment: environment, directory: directory)
-        return Probe(facts: ["version", version, "machine", machine, "specs", specs], tools: tools, wrapper: wrapper, sources: sources,
-                     checkedIn: session)
+        return Probe(driver: real, facts: ["version", version, "machine", machine, "specs", specs], tools: tools, wrapper: wrapper,
+                     sources: sources, checkedIn: session)
     }
 
     /// A program the driver named: a path (made absolute and real), or a bare name found in PATH.
