@@ -21,16 +21,16 @@ extension Summary {
             }
         }
         out += "\n## Per workload\n\n"
-        out += row(["workload", "files", "partitions", "cold plain / 1to1 / ltod", "no-op ltod", "no-op, whole-link off (WPA)", "final ld",
+        out += row(["workload", "files", "partitions", "cold plain / 1to1 / ltod", "no-op ltod", "no-op, whole-link off (WPA)", "final ld", "LTO floor",
                     "one hit", "ltoc start", "daemon peak RSS", "cache per MB of program", "ratio (median)", "rebuilt (median, total)",
                     "bytes key (total)", "ceiling (total)", "load"])
-        out += row(Array(repeating: "---", count: 16))
+        out += row(Array(repeating: "---", count: 17))
         for w in workloads {
             out += row([w.name, "\(w.sources)", "\(w.partitions)",
                         "\(secs(w.colds.plain.median)) / \(secs(w.colds.plain1to1.median)) / \(secs(w.colds.ltod.median))",
                         String(format: "%.3f s", w.noop.ltod.median),
                         w.noopWithoutWholeLink.map { String(format: "%.3f s (%.3f s)", $0.median, w.noopWithoutWholeLinkWPAMedian ?? 0) } ?? "–",
-                        String(format: "%.3f s", w.finalLinkMedian), String(format: "%.1f ms", w.hitMs.median), String(format: "%.1f ms", w.shimStartMs.median),
+                        String(format: "%.3f s", w.finalLinkMedian), w.ltoFloorMedian.map { String(format: "%.3f s", $0) } ?? "–", String(format: "%.1f ms", w.hitMs.median), String(format: "%.1f ms", w.shimStartMs.median),
                         String(format: "%.0f MB", Double(w.peakRssBytes) / 1_048_576),
                         String(format: "%.1f MB", w.cacheBytesPerProgramMb / 1_048_576),
                         String(format: "%.2f", w.relinkRatioMedian), "\(pct(w.rebuiltFractionMedian)), \(pct(w.rebuiltFractionTotal))",

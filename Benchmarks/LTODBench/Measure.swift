@@ -41,6 +41,8 @@ struct WorkloadResult: Codable, Sendable {
     var cycles: [CycleResult] = []
     /// The final link alone (gcc on the LTRANS objects, no LTO), repeated.
     var finalLink: [Double] = []
+    /// The LTO link with nothing to compile (`Linker.ltoFloor`), repeated.
+    var ltoFloor: [Double] = []
     /// One LTRANS request answered from the cache, end to end through ltoc, in ms.
     var hitMilliseconds: [Double] = []
     /// Starting ltoc for a command that does not reach the daemon, in ms.
@@ -118,7 +120,10 @@ struct WorkloadBench {
     private mutating func baseline(into result: inout WorkloadResult, main: Daemon) throws {
         let linker = makeLinker()
         let ltrans = try linker.ltransOutputs()
-        for _ in 0..<settings.repeats { result.finalLink.append(try linker.finalLinkOnly(ltrans)) }
+        for _ in 0..<settings.repeats {
+            result.finalLink.append(try linker.finalLinkOnly(ltrans))
+            result.ltoFloor.append(try linker.ltoFloor(ltrans, scratch: work + "/floor"))
+        }
         result.programBytes = (try FileManager.default.attributesOfItem(atPath: workload.build.directory + "/app.ltod")[.size] as? Int) ?? 0
         let hits = HitProbe(tools: tools, runner: runner, daemon: main, linker: linker, flags: settings.flags)
         result.hitMilliseconds = try hits.hits(settings.hitSamples)
