@@ -201,6 +201,31 @@ extension EndToEnd {
             return ((since?[group] as? [String: Any])?[name] as? NSNumber)?.doubleValue ?? 0
         }
 
+        @Test func aCPlusPlusODRWarningIsReplayed() throws {
+            let scratch = try TemporaryDirectory("odr")
+            let daemon = try Daemon(in: scratch)
+            let dir = try scratch.sub("src")
+            try "struct S { int a; int b; };\nint fa(S *s) { return s->a + s->b; }\n".write(toFile: dir + "/a.cc", atomically: false, encoding: .utf8)
+            try """
+                #include <cstdio>
+                struct S { long a; };
+                int fa(S *s);
+                int main() { S s = {3}; std::printf("%d\\n", fa(&s) > 0); return 0; }
+
+                """.write(toFile: dir + "/b.cc", atomically: false, encoding: .utf8)
+            try Shell.check(["g++", "-O2", "-flto", "-c", "a.cc", "b.cc"], cwd: dir)
+            let link = ["-O2", "-flto", "-o", "app", "a.o", "b.o"]
+            let plain = try Shell.check(["g++", "-flto-partition=1to1"] + link, cwd: dir)
+            #expect(plain.stderr.contains("[-Wodr]"), "\(plain.stderr)")
+            try FileManager.default.moveItem(atPath: dir + "/app", toPath: dir + "/app.plain")
+            for _ in 0..<2 {
+                let r = try Shell.check(["g++", "-B", try Products.libexec()] + link, cwd: dir, env: daemon.env)
+                #expect(r.stderr == Self.withoutSerialWarning(plain.stderr), "\(r.stderr)")
+                #expect(sameBytes(dir + "/app", dir + "/app.plain"))
+            }
+            #expect(try daemon.stat("sessions.answered") == 1)
+        }
+
         @Test func errorsAreNeverCached() throws {
             let scratch = try TemporaryDirectory("errors")
             let daemon = try Daemon(in: scratch)

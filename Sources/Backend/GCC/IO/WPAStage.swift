@@ -32,9 +32,15 @@ struct WPAStage: Sendable {
         // Every partition counts towards the link's progress from now on.
         session.withRecord { r in for i in entries.indices where r.partitions[i] == nil { r.partitions[i] = [] } }
         do {
+            let started = ContinuousClock.now
             let answers = try answerAll(commands, job: job, partitions: partitions, session: session)
-            return try handBack(answers, commands: commands, wpa: wpa, entries: entries, job: job, listPath: listPath,
-                                wpaOutput: result.output, session: session)
+            let output = try handBack(answers, commands: commands, wpa: wpa, entries: entries, job: job, listPath: listPath,
+                                      wpaOutput: result.output, session: session)
+            context.log.info("WPA answered with finished objects", metadata: [
+                "target": "\(session.target)", "partitions": "\(commands.count)",
+                "wpa_seconds": "\(result.seconds)", "partition_seconds": "\((ContinuousClock.now - started).seconds)",
+            ])
+            return output
         } catch {
             // Nothing half-done stays: the shim runs WPA again without ltod, and lto-wrapper its LTRANS.
             for (path, command) in zip(partitions, commands) {
@@ -151,4 +157,8 @@ private final class PartitionCursor: Sendable {
 
     /// No index after `i` is handed out any more.
     func stop(after i: Int) { end.min(i + 1, ordering: .relaxed) }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
