@@ -38,9 +38,11 @@ public struct LinkKeyInputs: Sendable {
     /// Bumped whenever the key's framing or meaning changes, so old records miss.
     public static let formatTag = "ltod/gcc-link/1"
 
-    /// What lto-wrapper, the driver, lto1 and as read from the environment.
-    public static let environmentNames = LTRANSKeyInputs.environmentNames + DiagnosticsContext.environmentNames + [
-        "PATH", "COLLECT_GCC", "COLLECT_AS_OPTIONS", "LIBRARY_PATH", "MAKE", "MAKEFLAGS", "TMPDIR",
+    /// What lto-wrapper, the driver, lto1 and as read from the environment. The variables
+    /// that only style messages (`DiagnosticsContext`) are not in the key: a record that
+    /// printed something is answered only in the context it printed it in.
+    public static let environmentNames = LTRANSKeyInputs.environmentNames + [
+        "PATH", "COLLECT_GCC", "COLLECT_AS_OPTIONS", "LIBRARY_PATH", "MAKE", "MAKEFLAGS",
     ]
 
     /// `MAKEFLAGS` with the jobserver's descriptors or fifo replaced by a token: whether a
