@@ -57,6 +57,23 @@ struct Linker: Sendable {
         return try runner.timed(["gcc"] + codegen + ["-o", "app.ld"] + ltransObjects + libraries, in: directory)
     }
 
+    /// The link of an LTO program with nothing to compile: `gcc -flto` with an lto-wrapper
+    /// that prints the given LTRANS objects at once (hard links, made anew for each run, as
+    /// the linker plugin removes them), so the linker plugin still reads every input's
+    /// symbols. No answer to a link can be faster; the gap to the final ld is the plugin's.
+    func ltoFloor(_ ltransObjects: [String], scratch: String) throws -> Double {
+        let objects = scratch + "/objects"
+        try? FileManager.default.removeItem(atPath: scratch)
+        try FileManager.default.createDirectory(atPath: objects, withIntermediateDirectories: true)
+        let listed = ltransObjects.map { objects + "/" + URL(fileURLWithPath: $0).lastPathComponent }
+        for (from, to) in zip(ltransObjects, listed) { try FileManager.default.linkItem(atPath: from, toPath: to) }
+        try Data(listed.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: scratch + "/list"))
+        try Data("#!/bin/sh\nexec cat '\(scratch)/list'\n".utf8).write(to: URL(fileURLWithPath: scratch + "/lto-wrapper"))
+        chmod(scratch + "/lto-wrapper", 0o755)
+        let command: [String] = ["gcc", "-B", scratch + "/"] + flags + ["-o", "app.floor"] + self.objects + libraries
+        return try runner.timed(command, in: directory)
+    }
+
     /// Throws `binaryMismatch` unless `ltod` and `plain` (relative to the directory) hold the same bytes.
     func requireIdentical(_ ltod: String, _ plain: String, workload: String, cycle: String) throws {
         let a = FileManager.default.contents(atPath: directory + "/" + ltod)

@@ -2,6 +2,7 @@ import Foundation
 import LTOConfig
 import LTOSystem
 import LTOWire
+import SyntheticC
 
 /// What one link cycle measured. Times in seconds; `nil` when that measurement was off.
 struct CycleResult: Codable, Sendable {
@@ -21,8 +22,15 @@ struct CycleResult: Codable, Sendable {
     /// LTRANS outputs of plain `1to1` not byte-identical to any of the previous cycle's.
     var ltransChanged: Int?
     var wpa: Double
+    /// Plain `1to1` without `-save-temps`, when `plain1to1` had it (cold and shared-header
+    /// cycles with the ceiling measured): what the 1to1 goals compare with.
+    var plain1to1Clean: Double?
+    /// The machine's load average over the last minute when the cycle began.
+    var load: Double?
 
     var ratio: Double { ltod / plain }
+    /// ltod over plain `1to1` with the same flags, without `-save-temps`.
+    var ratio1to1: Double { ltod / (plain1to1Clean ?? plain1to1) }
 }
 
 /// Everything measured on one workload.
@@ -33,6 +41,8 @@ struct WorkloadResult: Codable, Sendable {
     var cycles: [CycleResult] = []
     /// The final link alone (gcc on the LTRANS objects, no LTO), repeated.
     var finalLink: [Double] = []
+    /// The LTO link with nothing to compile (`Linker.ltoFloor`), repeated.
+    var ltoFloor: [Double] = []
     /// One LTRANS request answered from the cache, end to end through ltoc, in ms.
     var hitMilliseconds: [Double] = []
     /// Starting ltoc for a command that does not reach the daemon, in ms.
@@ -40,6 +50,11 @@ struct WorkloadResult: Codable, Sendable {
     var peakRSS = 0
     var peakRSSBytesKey: Int?
     var cacheBytes = 0
+    /// No-op relinks through a daemon with the whole-link answer off (`LTOD_WHOLE_LINK=0`,
+    /// the same cache): WPA runs and every partition hits.
+    var noopWithoutWholeLink: [Double] = []
+    /// WPA's time in each of them.
+    var noopWithoutWholeLinkWPA: [Double] = []
 }
 
 /// Settings shared by every workload of a run.
@@ -87,12 +102,14 @@ struct WorkloadBench {
         for n in 0..<settings.repeats {
             result.cycles.append(try cycle(kind: "noop", n: n, label: "no change", main: main, bytes: bytes))
         }
+        try noopsWithoutWholeLink(into: &result, cache: work + "/daemon-canonical/cache")
         for (kind, count) in workload.plan {
             for n in 0..<count {
                 let label = try workload.edit(kind, cycle: n)
                 result.cycles.append(try cycle(kind: kind, n: n, label: label, main: main, bytes: bytes))
             }
         }
+        for n in 1..<max(1, settings.repeats) { result.cycles.append(try coldAgain(n)) }
         result.peakRSS = try main.peakRSS()
         result.peakRSSBytesKey = try bytes?.peakRSS()
         result.cacheBytes = try main.cacheBytes()
@@ -103,11 +120,60 @@ struct WorkloadBench {
     private mutating func baseline(into result: inout WorkloadResult, main: Daemon) throws {
         let linker = makeLinker()
         let ltrans = try linker.ltransOutputs()
-        for _ in 0..<settings.repeats { result.finalLink.append(try linker.finalLinkOnly(ltrans)) }
+        for _ in 0..<settings.repeats {
+            result.finalLink.append(try linker.finalLinkOnly(ltrans))
+            result.ltoFloor.append(try linker.ltoFloor(ltrans, scratch: work + "/floor"))
+        }
         result.programBytes = (try FileManager.default.attributesOfItem(atPath: workload.build.directory + "/app.ltod")[.size] as? Int) ?? 0
         let hits = HitProbe(tools: tools, runner: runner, daemon: main, linker: linker, flags: settings.flags)
         result.hitMilliseconds = try hits.hits(settings.hitSamples)
         result.shimStartMilliseconds = try hits.shimStarts(settings.hitSamples)
+    }
+
+    /// No-op relinks through a second daemon on the same cache with whole-link answers off,
+    /// after one link that fills its memory of the inputs (as a running daemon's is).
+    private mutating func noopsWithoutWholeLink(into result: inout WorkloadResult, cache: String) throws {
+        let partial = try tools.startDaemon(in: work + "/daemon-partial", extraEnv: ["LTOD_WHOLE_LINK": "0", "LTOD_CACHE_DIR": cache],
+                                            runner: runner)
+        defer { partial.stop() }
+        let linker = makeLinker()
+        for n in 0...settings.repeats {
+            let seconds = try linker.throughLtod(partial, output: "app.ltod")
+            let explained = try partial.explain()
+            guard explained.rebuilt == 0, explained.reused == explained.total else {
+                throw BenchError.badDaemonReply("a no-op relink with whole-link answers off rebuilt \(explained.rebuilt) of \(explained.total)")
+            }
+            if n > 0 {
+                result.noopWithoutWholeLink.append(seconds)
+                result.noopWithoutWholeLinkWPA.append(explained.wpaSeconds)
+            }
+        }
+        try linker.requireIdentical("app.ltod", Linker.savedTemps, workload: workload.name, cycle: "no-op without whole-link answers")
+        progress(String(format: "%@ no-op without whole-link answers: median %.2f s, WPA %.2f s", workload.name,
+                        median(result.noopWithoutWholeLink) ?? 0, median(result.noopWithoutWholeLinkWPA) ?? 0))
+    }
+
+    /// Another cold link: a fresh daemon and cache, beside plain gcc with and without `1to1`.
+    private func coldAgain(_ n: Int) throws -> CycleResult {
+        let linker = makeLinker()
+        let load = loadAverage()
+        let dir = work + "/daemon-cold-\(n)"
+        let fresh = try tools.startDaemon(in: dir, runner: runner)
+        let ltod: Double
+        do {
+            defer {
+                fresh.stop()
+                try? FileManager.default.removeItem(atPath: dir)
+            }
+            ltod = try linker.throughLtod(fresh, output: "app.ltod")
+        }
+        var r = CycleResult(workload: workload.name, kind: "cold", cycle: n, label: "cold link (fresh cache)", compile: 0,
+                            plain: try linker.plain(output: "app.plain"), plain1to1: 0, ltod: ltod, partitions: 0, rebuilt: 0, wpa: 0)
+        r.plain1to1 = try linker.plain(output: "app.1to1", extra: [Linker.ltodPartitioning])
+        r.load = load
+        try linker.requireIdentical("app.ltod", "app.1to1", workload: workload.name, cycle: "cold #\(n + 1)")
+        progress(String(format: "%@ cold #%d: plain 1to1 %.2f s, ltod %.2f s", workload.name, n + 1, r.plain1to1, r.ltod))
+        return r
     }
 
     private func makeLinker() -> Linker {
@@ -116,6 +182,7 @@ struct WorkloadBench {
     }
 
     private mutating func cycle(kind: String, n: Int, label: String, main: Daemon, bytes: Daemon?) throws -> CycleResult {
+        let load = loadAverage()
         let compile = try workload.build.compile()
         let linker = makeLinker()
         let ltod = try linker.throughLtod(main, output: "app.ltod")
@@ -123,6 +190,7 @@ struct WorkloadBench {
         var r = CycleResult(workload: workload.name, kind: kind, cycle: n, label: label, compile: compile, plain: 0, plain1to1: 0,
                             ltod: ltod, partitions: explained.total, rebuilt: explained.rebuilt,
                             reusedCanonical: explained.reusedCanonical, wpa: explained.wpaSeconds)
+        r.load = load
         if let bytes {
             r.ltodBytes = try linker.throughLtod(bytes, output: "app.ltod-bytes")
             r.rebuiltBytes = try bytes.explain().rebuilt
@@ -136,6 +204,9 @@ struct WorkloadBench {
             (r.plain1to1, reference) = (saved.seconds, Linker.savedTemps)
             let changed = try tracker.changed(saved.ltrans)
             if settings.ceiling { r.ltransChanged = changed }
+            if kind == "cold" || kind == Edit.sharedHeader.rawValue {
+                r.plain1to1Clean = try linker.plain(output: "app.1to1", extra: [Linker.ltodPartitioning])
+            }
         } else {
             (r.plain1to1, reference) = (try linker.plain(output: "app.1to1", extra: [Linker.ltodPartitioning]), "app.1to1")
         }
@@ -189,7 +260,7 @@ struct HitProbe {
               case .session(let id, _) = try socket.request(.openSession(Invocation(
                   argv: ["lto-wrapper"], cwd: linker.directory, environment: ["COLLECT_GCC_OPTIONS='-o' 'hit-probe'"])))
         else { throw BenchError.badRecipe("the daemon did not open a session for the hit probe") }
-        defer { _ = try? socket.request(.closeSession(id: id, exitStatus: 0)) }
+        defer { _ = try? socket.request(.closeSession(id: id, exitStatus: 0, printed: [])) }
         let env = daemon.env.merging([ShimEnvironment.driver: "gcc", ShimEnvironment.session: id]) { $1 }
         try runner.timed(argv, in: linker.directory, env: env)
         return try (0..<samples).map { _ in try runner.timed(argv, in: linker.directory, env: env) * 1000 }
@@ -208,6 +279,11 @@ struct HitProbe {
         guard !sized.isEmpty else { throw BenchError.badRecipe("the -save-temps link left no partition files") }
         return sized.sorted { $0.1 < $1.1 }[sized.count / 2].0
     }
+}
+
+/// The load average over the last minute (`/proc/loadavg`); nil where there is none.
+func loadAverage() -> Double? {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap { Double($0) }
 }
 
 /// One line on stderr, so stdout keeps only the report.

@@ -5,7 +5,9 @@ public enum Protocol {
     /// Bumped on any incompatible change to the message set, its encoding or its meaning.
     /// 2: the link-scope settings travel in the link's environment; a daemon answers a
     /// `hello` of another version with its own, then accepts only `shutdown`.
-    public static let version: UInt16 = 2
+    /// 3: `openSession` may be answered with the link's output (a whole-link answer), and
+    /// `closeSession` carries what lto-wrapper printed on stdout.
+    public static let version: UInt16 = 3
     /// The largest frame either side accepts (argv and environment of a link, or a rendered report).
     public static let maxFrameBytes: UInt32 = 16 << 20
     /// The magic that opens every `hello`, so that a stray byte stream is refused at once.
@@ -25,8 +27,8 @@ public enum Request: Equatable, Sendable {
     /// make's jobserver, its frame carries the jobserver as two descriptors (SCM_RIGHTS): the
     /// read end and the write end (for make 4.4's FIFO, one descriptor of it opened for both).
     case openSession(Invocation)
-    /// The wrapper reports how the real lto-wrapper ended.
-    case closeSession(id: String, exitStatus: Int32)
+    /// The wrapper reports how the real lto-wrapper ended and what it printed on stdout.
+    case closeSession(id: String, exitStatus: Int32, printed: [UInt8])
     /// A driver invocation (WPA, LTRANS or other) made by lto-wrapper within a session.
     case compile(session: String, Invocation)
 }
@@ -63,7 +65,8 @@ public enum Reply: Equatable, Sendable {
     case hello(version: UInt16, pid: Int32)
     /// `partitionOption` is appended to COLLECT_GCC_OPTIONS by the wrapper; empty means keep the user's.
     case session(id: String, partitionOption: String)
-    /// What the client prints and the status it exits with.
+    /// What the client prints and the status it exits with. To `openSession`: the daemon
+    /// answered the whole link; the wrapper prints this instead of running lto-wrapper.
     case output(exitStatus: Int32, stdout: [UInt8], stderr: [UInt8])
     /// The request was refused; the message says why and what to do.
     case failure(String)
@@ -119,10 +122,11 @@ extension Request {
         case .openSession(let inv):
             w.u8(RequestType.openSession.rawValue)
             w.invocation(inv)
-        case .closeSession(let id, let status):
+        case .closeSession(let id, let status, let printed):
             w.u8(RequestType.closeSession.rawValue)
             w.string(id)
             w.i64(Int64(status))
+            w.blob(printed)
         case .compile(let session, let inv):
             w.u8(RequestType.compile.rawValue)
             w.string(session)
@@ -153,7 +157,7 @@ extension Request {
             let id = try r.sessionID()
             let status = try r.i64()
             guard let s = Int32(exactly: status) else { throw .invalidField("exit status \(status)") }
-            request = .closeSession(id: id, exitStatus: s)
+            request = .closeSession(id: id, exitStatus: s, printed: try r.blob())
         case .compile:
             request = .compile(session: try r.sessionID(), try r.invocation())
         }

@@ -90,7 +90,8 @@ let source = scratch + "/source.o"
 let destination = scratch + "/retrieved.o"
 
 do {
-    let store = try SQLiteStore(directory: cacheDirectory)
+    // The old inline threshold, so that a third of the entries still live inside the index.
+    let store = try SQLiteStore(directory: cacheDirectory, limits: CacheLimits(inlineThreshold: 64 << 10))
     var random = SplitMix64(state: seed)
     for index in 0..<count {
         let bytes = content(index: index, seed: seed)

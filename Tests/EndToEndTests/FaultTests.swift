@@ -42,11 +42,11 @@ extension EndToEnd {
             #expect(try daemon.stat("cache.corrupt") == 0)
         }
 
-        @Test func damagedPayloadsAndInlineBlobsAreDetectedRebuiltAndCounted() throws {
+        @Test func damagedPayloadsAreDetectedRebuiltAndCounted() throws {
             let scratch = try TemporaryDirectory("corrupt")
             let daemon = try Daemon(in: scratch)
             let dir = try scratch.sub("src")
-            // 100 KB of data in each big*.c gives LTRANS objects stored as payload files; main's is inline.
+            // 100 KB of data in each big*.c gives large LTRANS objects; main's is small. All are payload files.
             for (i, name) in ["big1", "big2"].enumerated() {
                 let values = (0..<100_000).map { String(($0 * (7 + i)) % 251) }.joined(separator: ",")
                 try "const unsigned char \(name)[100000] = {\(values)};\n".write(toFile: "\(dir)/\(name).c", atomically: false, encoding: .utf8)
@@ -61,19 +61,24 @@ extension EndToEnd {
             try check.compile(["big1.c", "big2.c", "main.c"])
             #expect(try check.compareLinks(daemon).rebuilt == 3)
 
-            let payloads = try payloadFiles(daemon.cache)
-            #expect(payloads.count == 2, "\(payloads)")
-            #expect(truncate(payloads[0], 50_000) == 0)
-            let fd = open(payloads[1], O_RDWR)
-            var byte: UInt8 = 0
-            #expect(pread(fd, &byte, 1, 4321) == 1)
-            byte ^= 0x04
-            #expect(pwrite(fd, &byte, 1, 4321) == 1)
-            close(fd)
-            // An LTRANS object's entry, not the provenance entry canonical keys keep beside it (target "(provenance)").
-            try Shell.check(["sqlite3", daemon.cache + "/index.sqlite",
-                             "UPDATE entries SET inline = zeroblob(length(inline)) WHERE key = (SELECT key FROM entries WHERE inline IS NOT NULL AND target NOT LIKE '(%' LIMIT 1)"],
-                            cwd: "/")
+            // The LTRANS objects, not the provenance entries canonical keys keep beside them
+            // (target "(provenance)", inside the index) nor the record of the whole link.
+            let objects = try Shell.check(["sqlite3", daemon.cache + "/index.sqlite",
+                                           "SELECT key FROM entries WHERE inline IS NULL AND target NOT LIKE '(%' ORDER BY size"],
+                                          cwd: "/").stdout.split(separator: "\n").map { key in
+                "\(daemon.cache)/objects/\(key.prefix(2))/\(key)"
+            }
+            #expect(objects.count == 3, "\(objects)")
+            #expect(truncate(objects[2], 50_000) == 0)
+            for (path, offset) in [(objects[1], 4321), (objects[0], 1000)] {
+                chmod(path, 0o600)
+                let fd = open(path, O_RDWR)
+                var byte: UInt8 = 0
+                #expect(pread(fd, &byte, 1, off_t(offset)) == 1)
+                byte ^= 0x04
+                #expect(pwrite(fd, &byte, 1, off_t(offset)) == 1)
+                close(fd)
+            }
 
             let relink = try check.compareLinks(daemon)
             #expect(relink.rebuilt == 3 && relink.reused == 0, "every damaged entry is rebuilt: \(relink.json)")
@@ -82,13 +87,6 @@ extension EndToEnd {
             let again = try check.compareLinks(daemon)
             #expect(again.rebuilt == 0 && again.reused == 3)
             #expect(try daemon.stat("cache.corrupt") == 3)
-        }
-
-        func payloadFiles(_ cache: String) throws -> [String] {
-            let objects = cache + "/objects"
-            return try FileManager.default.contentsOfDirectory(atPath: objects).sorted().flatMap { shard in
-                try FileManager.default.contentsOfDirectory(atPath: "\(objects)/\(shard)").sorted().map { "\(objects)/\(shard)/\($0)" }
-            }
         }
 
         @Test func indexDeletedOrReplacedWhileTheDaemonRunsIsRecreated() throws {

@@ -54,9 +54,9 @@ extension EndToEnd {
 
         /// make 4.4's FIFO jobserver (a stand-in: Debian 12 has make 4.3), reaching ltod through
         /// the launcher (GCC 12's driver drops a FIFO jobserver from MAKEFLAGS). GCC 12's
-        /// lto-wrapper does not know the FIFO form and runs LTRANS serially, so the daemon builds
-        /// the misses ahead in parallel: on make's tokens, two compilers at most, and the token
-        /// is back in the FIFO afterwards.
+        /// lto-wrapper does not know the FIFO form; the daemon compiles the partitions of its WPA
+        /// answer in parallel: on make's tokens, two compilers at most, and the token is back in
+        /// the FIFO afterwards.
         @Test func makeFourFifoJobserverThroughTheLauncher() throws {
             let f = try ProgramFixture("jobserver-fifo", spec: Self.spec, env: ["LTOD_JOBS": "8"])
             try f.check.compile(f.program.cFiles)
@@ -70,7 +70,7 @@ extension EndToEnd {
             #expect(lto1.counter.most >= 1 && lto1.counter.most <= 2, "\(lto1.counter.most) compilers at once under make -j2")
             #expect(make.tokensAvailable() == 1)
             #expect(try f.daemon.stat("sessions.jobservers") == 3)
-            #expect(try f.daemon.stat("ltrans.prefetched") > 0, "the daemon built no miss ahead: nothing ran beside lto-wrapper")
+            #expect(try f.daemon.stat("ltrans.rebuilt") > 0, "the daemon compiled no partition of a WPA answer")
             for t in 1...3 {
                 try Shell.check(["gcc", lto1.option, "-O2", "-flto", "-flto-partition=1to1", "-o", "app\(t).plain"] + f.objects, cwd: f.check.directory)
                 #expect(sameBytes(f.check.directory + "/app\(t)", f.check.directory + "/app\(t).plain"), "app\(t)")

@@ -23,7 +23,7 @@ import Testing
 
     @Test func missingFileMeansDefaults() throws {
         let c = try ConfigFile.load(["LTOD_CONFIG": "/nonexistent/config.toml", "HOME": "/h"])
-        #expect(c.partition == .oneToOne && c.maxSizeBytes == 5 << 30 && c.prefetch)
+        #expect(c.partition == .oneToOne && c.maxSizeBytes == 5 << 30 && c.wholeLink)
     }
 
     @Test(arguments: [

@@ -14,19 +14,31 @@ import LTOTestSupport
         let dir = try TemporaryDirectory()
         let store = try SQLiteStore(directory: dir.cache)
         let destination = dir.file("out.o")
-        for (index, size) in [0, 1000, 64 << 10, (64 << 10) + 1, 3_000_000].enumerated() {
+        let inline = CacheLimits().inlineThreshold
+        for (index, size) in [0, inline, inline + 1, 100_000, 3_000_000].enumerated() {
             let bytes = randomBytes(count: size, seed: UInt64(index))
             let key = CacheKey(Digest.of(bytes))
             #expect(try store.retrieve(key, to: destination) == nil)
             try storeBytes(bytes, in: store, dir: dir, name: "t\(index)")
             #expect(store.contains(key))
-            #expect(exists(store.payloadPath(key.description)) == (size > 64 << 10))
+            #expect(exists(store.payloadPath(key.description)) == (size > inline))
 
             let hit = try #require(try store.retrieve(key, to: destination))
             #expect(hit.size == UInt64(size) && hit.hits == 1 && hit.info.buildSeconds == 1.5 && hit.info.target == "t\(index).o")
             #expect(try readBytes(destination) == bytes)
-            var info = stat()
-            #expect(stat(destination, &info) == 0 && info.st_mode & 0o7777 == 0o644 && info.st_nlink == 1)
+            var info = stat(), payload = stat()
+            #expect(stat(destination, &info) == 0)
+            if size > inline {
+                // On the cache's filesystem a payload file is shared, never copied: a reflink, or a
+                // hard link to the read-only payload itself.
+                #expect(hit.placement != .copy)
+                if hit.placement == .hardLink {
+                    #expect(stat(store.payloadPath(key.description), &payload) == 0 && payload.st_ino == info.st_ino)
+                    #expect(info.st_mode & 0o7777 == 0o400 && info.st_nlink == 2)
+                }
+            } else {
+                #expect(hit.placement == .copy && info.st_mode & 0o7777 == 0o644 && info.st_nlink == 1)
+            }
             #expect(try store.retrieve(key, to: destination)?.hits == 2)
         }
         #expect(try store.summary().entries == 5)
@@ -118,9 +130,9 @@ import LTOTestSupport
         #expect(try store.retrieve(planted, to: out) == nil, "symlink at payload path must not be followed")
         #expect(try store.counters()[.cacheCorrupt] == 4)
 
-        let inline = try storeBytes(randomBytes(count: 5000, seed: 5), in: store, dir: dir)
+        let inline = try storeBytes(randomBytes(count: 500, seed: 5), in: store, dir: dir)
         let db = try SQLiteDatabase(path: dir.cache + "/index.sqlite", busyTimeoutMilliseconds: 1000)
-        let garbage = randomBytes(count: 5000, seed: 6)
+        let garbage = randomBytes(count: 500, seed: 6)
         _ = try garbage.withUnsafeBytes { bytes in
             try db.run("UPDATE entries SET inline = ? WHERE key = ?", [.blob(bytes), .text(inline.description)])
         }

@@ -33,8 +33,19 @@ import Testing
 
     @Test func anotherFormatVersionIsTold() throws {
         var blob = entry.encoded(key: key)
-        blob[8] = 2
-        #expect(throws: RemoteEntryError.unsupportedVersion(2)) { try RemoteEntry(decoding: blob, key: key) }
+        blob[8] = 3
+        #expect(throws: RemoteEntryError.unsupportedVersion(3)) { try RemoteEntry(decoding: blob, key: key) }
+    }
+
+    /// An entry whose job printed something carries the bytes, status and context, in format 2
+    /// (which an ltod that would drop them reads as a miss); one that printed nothing stays format 1.
+    @Test func diagnosticsTravelInFormatTwo() throws {
+        let printed = EntryDiagnostics(stdout: Array("out\n".utf8), stderr: Array("a.c:3:1: warning: x [-Wfoo]\n".utf8), exitStatus: 0,
+                                       context: Digest.of("context"))
+        let loud = RemoteEntry(payload: [1, 2, 3], info: EntryInfo(buildSeconds: 2, target: "t", diagnostics: printed))
+        let blob = loud.encoded(key: key)
+        #expect(blob[8] == 2 && entry.encoded(key: key)[8] == 1)
+        #expect(try RemoteEntry(decoding: blob, key: key) == loud)
     }
 
     /// A field from a later ltod (an unknown tag) is skipped, and the entry still reads.
@@ -157,6 +168,32 @@ import Testing
         #expect(stats[.remoteHits] == 1 && stats[.remoteBytesRead] == 100_000 && stats[.remoteMisses] == 0)
         #expect(try second.retrieve(CacheKey(Digest.of("absent")), to: dir.file("out")) == nil)
         #expect(stats[.remoteMisses] == 1)
+        second.finishRemoteWrites(timeout: 1)
+    }
+
+    /// An entry whose job printed diagnostics comes back from the remote tier with the same
+    /// bytes, status and context; `retrieveAll` takes the remote tier's answers too.
+    @Test func aRemoteHitKeepsItsDiagnostics() throws {
+        let dir = try TemporaryDirectory()
+        let remote = MemoryTier()
+        let stats = RecordedStatistics()
+        let first = tiered(try SQLiteStore(directory: dir.file("a")), remote, stats)
+        let bytes = randomBytes(count: 5000, seed: 9)
+        try writeFile(dir.file("obj"), bytes)
+        let key = CacheKey(Digest.of(bytes))
+        let printed = EntryDiagnostics(stdout: [], stderr: Array("\u{1B}[01mb.c:7:3:\u{1B}[m warning: w\n".utf8), exitStatus: 0,
+                                       context: Digest.of("tty"))
+        let info = EntryInfo(buildSeconds: 3, target: "app", diagnostics: printed)
+        try first.store(key, from: dir.file("obj"), info: info)
+        #expect(first.finishRemoteWrites(timeout: 30) == 0)
+
+        let second = tiered(try SQLiteStore(directory: dir.file("b")), remote, stats)
+        let hits = try second.retrieveAll([(key, dir.file("out")), (CacheKey(Digest.of("absent")), dir.file("none"))])
+        #expect(hits.count == 2 && hits[1] == nil)
+        let hit = try #require(hits[0])
+        #expect(hit.tier == .remote && hit.info == info)
+        #expect(try readBytes(dir.file("out")) == bytes)
+        #expect(try second.retrieve(key, to: dir.file("again"))?.info.diagnostics == printed)
         second.finishRemoteWrites(timeout: 1)
     }
 

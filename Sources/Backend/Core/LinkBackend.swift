@@ -14,9 +14,10 @@ public protocol LinkBackend: Sendable {
     func openSession(_ wrapper: Invocation, jobserver: Jobserver?) -> SessionOpening
     /// Runs one driver job the toolchain's wrapper asked for within session `session`.
     func runJob(_ job: Invocation, session: String) -> JobOutcome
-    /// Closes a session with the exit status of the toolchain's wrapper. Returns the one
-    /// warning the user should see about this link (e.g. results that could not be cached).
-    func closeSession(_ session: String, exitStatus: Int32) -> String?
+    /// Closes a session with the exit status of the toolchain's wrapper and what it printed
+    /// on stdout (for GCC, the objects lto-wrapper hands the linker). Returns the one warning
+    /// the user should see about this link (e.g. results that could not be cached).
+    func closeSession(_ session: String, exitStatus: Int32, printed: [UInt8]) -> String?
     /// Stops a session's work that no other link waits for: its shim went away (Ctrl-C, a
     /// killed build). Jobs of the session then end as refused; the session stays open until closed.
     func cancelSession(_ session: String)
@@ -39,12 +40,22 @@ public struct MemoryUse: Equatable, Sendable {
     }
 }
 
+extension LinkBackend {
+    /// Closes a session whose wrapper printed nothing ltod needs (e.g. it went away).
+    public func closeSession(_ session: String, exitStatus: Int32) -> String? {
+        closeSession(session, exitStatus: exitStatus, printed: [])
+    }
+}
+
 /// The answer to a session request.
 public enum SessionOpening: Equatable, Sendable {
     /// The session is open; `partitionOption`, when set, is added to the link's options.
     case opened(id: String, partitionOption: String?)
     /// The backend stays out of this link (e.g. offloading); the toolchain's own wrapper runs it.
     case declined(reason: String)
+    /// The backend answered the whole link: the wrapper prints this and exits with its
+    /// status, without running the toolchain's own wrapper.
+    case answered(JobOutput)
 }
 
 /// What a job printed and how it ended.

@@ -13,7 +13,7 @@ enum Driver {
     static func run(_ argv: [String], driver: String, session: String) -> Never {
         let env = currentEnvironment()
         guard invocationIsText() else { runUnchanged(argv, driver: driver) }
-        let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: env)
+        let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: env + [Wrapper.terminalFacts()])
         do {
             let socket = try connectToDaemon()
             switch try socket.request(.compile(session: session, invocation)) {
@@ -29,9 +29,10 @@ enum Driver {
         }
     }
 
-    /// Runs the real driver with its raw argv and environment bytes (only ltod's variables removed).
+    /// Runs the real driver with its raw argv and environment bytes (only ltod's variables
+    /// removed, GNUMAKEFLAGS as the link had it).
     static func runUnchanged(_ argv: [String], driver: String) -> Never {
-        for name in ShimEnvironment.all { unsetenv(name) }
+        restoreLinkEnvironment()
         setenv("COLLECT_GCC", driver, 1)
         execRaw((try? resolveExecutable(driver, searchPath: lookup("PATH"))) ?? driver, argv0: driver)
     }
@@ -39,7 +40,7 @@ enum Driver {
     /// Runs the real driver in this process's place, with the environment GCC gave lto-wrapper.
     static func runDirectly(_ argv: [String], driver: String, env: [String], reason: String) -> Never {
         if (try? Configuration.forLink(environment: environmentDictionary(env)))?.strict ?? false { fail("ltod could not run this job (\(reason)) and strict mode is on (LTOD_STRICT or strict in config.toml)") }
-        let restored = setting("COLLECT_GCC", to: driver, in: removing(ShimEnvironment.all, from: env))
+        let restored = setting("COLLECT_GCC", to: driver, in: ShimEnvironment.restoring(env))
         do { try exec(Command(executable: driver, argv: [driver] + argv.dropFirst(), environment: restored)) } catch { fail("\(error)") }
     }
 }

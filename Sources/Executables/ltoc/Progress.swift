@@ -6,31 +6,31 @@ import LTOWire
 
 /// The progress line a link through ltod shows on a terminal: after about a second,
 /// one line updated in place (partitions done of total, reused, running), cleared at the end.
-enum Progress {
+final class Progress {
     static let delay = 1.0
-    static let interval: UInt32 = 200_000
+    private let socket: FrameSocket
+    private let session: String
+    private let start = Progress.now()
+    private var shown = false
 
-    /// Waits for the real lto-wrapper, asking the daemon for the session's progress meanwhile;
-    /// nil when a termination signal is caught first.
-    static func waitShowing(_ pid: pid_t, socket: FrameSocket, session: String) -> ExitStatus? {
-        let start = now()
-        var shown = false
-        defer { if shown { writeAll(2, Array("\r\u{1B}[K".utf8)) } }
-        while Interrupt.signal == nil {
-            var status: Int32 = 0
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { return ExitStatus(waitStatus: status) }
-            if r < 0 && errno != EINTR { return Interrupt.wait(for: pid) }
-            if now() - start >= delay, let line = line(socket, session) {
-                writeAll(2, Array(("\r\u{1B}[K" + line).utf8))
-                shown = true
-            }
-            usleep(interval)
-        }
-        return nil
+    init(socket: FrameSocket, session: String) {
+        self.socket = socket
+        self.session = session
     }
 
-    private static func line(_ socket: FrameSocket, _ session: String) -> String? {
+    /// Asks the daemon for the session's progress and shows it, once the delay has passed.
+    func update() {
+        guard Self.now() - start >= Self.delay, let line = line() else { return }
+        writeAll(2, Array(("\r\u{1B}[K" + line).utf8))
+        shown = true
+    }
+
+    /// Removes the line, if it was shown.
+    func clear() {
+        if shown { writeAll(2, Array("\r\u{1B}[K".utf8)) }
+    }
+
+    private func line() -> String? {
         guard case .output(_, let out, _)? = try? socket.request(.command(name: "progress", arguments: [session])) else { return nil }
         let f = String(decoding: out, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) }
         guard f.count == 4, f[1] > 0 else { return "ltod: whole-program analysis..." }

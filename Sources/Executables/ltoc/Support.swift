@@ -27,6 +27,17 @@ func execRaw(_ path: String, argv0: String) -> Never {
     fail("cannot run \(path): \(errnoText())")
 }
 
+/// Removes ltod's variables from this process's environment and gives GNUMAKEFLAGS back
+/// the value the link had (`ShimEnvironment.restoring`, on the process's own environment).
+func restoreLinkEnvironment() {
+    switch lookup(ShimEnvironment.makeFlags) {
+    case let value? where value.hasPrefix("="): setenv("GNUMAKEFLAGS", String(value.dropFirst()), 1)
+    case _?: unsetenv("GNUMAKEFLAGS")
+    case nil: break
+    }
+    for name in ShimEnvironment.all { unsetenv(name) }
+}
+
 /// Whether argv, the environment and the working directory are all valid UTF-8. The
 /// protocol carries text; a job with other bytes runs without the daemon, exactly as given.
 func invocationIsText() -> Bool {

@@ -6,11 +6,14 @@ import LTOGCC
 import LTOSystem
 import LTOWire
 
-/// Wrapper mode: ltoc runs as GCC's lto-wrapper for one link. It opens a session with
-/// the daemon (handing it make's jobserver when the link has one), then runs GCC's real
-/// lto-wrapper with COLLECT_GCC pointing back at ltoc, so that every WPA and LTRANS command
-/// reaches the daemon. If the daemon cannot be reached, the real lto-wrapper runs as if ltod
-/// were not there.
+/// Wrapper mode: ltoc runs as GCC's lto-wrapper for one link. It opens a session with the
+/// daemon (handing it make's jobserver when the link has one), which may answer the whole
+/// link at once (every input unchanged): then ltoc prints what the daemon restored and exits,
+/// and lto-wrapper never runs. Otherwise it runs GCC's real lto-wrapper with COLLECT_GCC
+/// pointing back at ltoc, so that WPA reaches the daemon, reads the objects lto-wrapper prints
+/// for the linker, expands ltod's lists of finished objects in them, and tells the daemon what
+/// was printed. If the daemon cannot be reached, the real lto-wrapper runs as if ltod were not
+/// there.
 enum Wrapper {
     static func run(_ argv: [String]) -> Never {
         // First, before this process opens anything that could take the descriptor numbers
@@ -20,11 +23,9 @@ enum Wrapper {
         guard let collectGCC = lookup("COLLECT_GCC"), !collectGCC.isEmpty else {
             fail("COLLECT_GCC is not set: lto-wrapper is run by gcc during a -flto link, not by hand")
         }
-        let real = realLTOWrapper(driver: collectGCC)
-        guard invocationIsText() else { execRaw(real, argv0: real) }
+        guard invocationIsText() else { runUnchanged(argv) }
         let settings = linkSettings()
-        let env = currentEnvironment()
-        let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: env)
+        let invocation = Invocation(argv: argv, cwd: currentDirectory(), environment: currentEnvironment() + [terminalFacts()])
         let socket: FrameSocket
         let reply: Reply
         do {
@@ -32,32 +33,57 @@ enum Wrapper {
             reply = try socket.request(.openSession(invocation), passing: jobserver.map { [$0.read, $0.write] } ?? [])
             if let jobserver, jobserver.opened { close(jobserver.read) }
         } catch {
-            fallBack(real: real, settings: settings, reason: "\(error)")
+            fallBack(driver: collectGCC, settings: settings, reason: "\(error)")
         }
-        if case .passThrough = reply { runUnchanged(argv) }
-        guard case .session(let id, let partitionOption) = reply else {
-            fallBack(real: real, settings: settings, reason: failureText(reply))
+        switch reply {
+        case .output(let status, let out, let err):
+            writeAll(2, err)
+            writeAll(1, out)
+            exit(status)
+        case .passThrough:
+            runUnchanged(argv)
+        case .session(let id, let partitionOption):
+            runThrough(argv, driver: collectGCC, session: id, partitionOption: partitionOption, socket: socket)
+        default:
+            fallBack(driver: collectGCC, settings: settings, reason: failureText(reply))
         }
-        var childEnv = setting("COLLECT_GCC", to: executablePath(), in: env)
-        childEnv = setting(ShimEnvironment.driver, to: collectGCC, in: childEnv)
-        childEnv = setting(ShimEnvironment.session, to: id, in: childEnv)
+    }
+
+    /// Runs GCC's lto-wrapper within session `id`, its stdout read back (see the type's comment).
+    static func runThrough(_ argv: [String], driver: String, session id: String, partitionOption: String, socket: FrameSocket) -> Never {
+        let real = realLTOWrapper(driver: driver)
+        var env = setting("COLLECT_GCC", to: executablePath(), in: currentEnvironment())
+        env = setting(ShimEnvironment.driver, to: driver, in: env)
+        env = setting(ShimEnvironment.session, to: id, in: env)
         if !partitionOption.isEmpty {
-            let options = CollectOptions.appending(partitionOption, to: lookup("COLLECT_GCC_OPTIONS") ?? "")
-            childEnv = setting("COLLECT_GCC_OPTIONS", to: options, in: childEnv)
+            env = setting("COLLECT_GCC_OPTIONS", to: CollectOptions.appending(partitionOption, to: lookup("COLLECT_GCC_OPTIONS") ?? ""), in: env)
+        }
+        let (makeFlags, remembered) = ShimEnvironment.silencingMake(lookup("GNUMAKEFLAGS"))
+        env = setting("GNUMAKEFLAGS", to: makeFlags, in: env)
+        env = setting(ShimEnvironment.makeFlags, to: remembered, in: env)
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0 else {
+            fail("cannot create a pipe: \(errnoText())")
         }
         Interrupt.trap()
-        var command = Command(executable: real, argv: [real] + argv.dropFirst(), environment: childEnv)
+        var command = Command(executable: real, argv: [real] + argv.dropFirst(), environment: env)
+        command.stdout = .descriptor(fds[1])
         command.resetSignals = false
         let pid: pid_t
         do { pid = try spawn(command) } catch { fail("\(error)") }
-        let ended = isatty(2) == 1 ? Progress.waitShowing(pid, socket: socket, session: id) : Interrupt.wait(for: pid)
+        close(fds[1])
+        let progress = isatty(2) == 1 ? Progress(socket: socket, session: id) : nil
+        let ended = collect(pid, stdout: fds[0], every: progress.map { p in { p.update() } })
+        progress?.clear()
         if let signal = Interrupt.signal { interrupted(by: signal, realWrapper: ended == nil ? pid : nil, socket: socket, session: id) }
-        guard let status = ended else { fail("lost track of \(real)") }
-        switch try? socket.request(.closeSession(id: id, exitStatus: status.code)) {
+        guard let (status, printed) = ended else { fail("lost track of \(real)") }
+        let output = status.succeeded ? expandFinishedObjects(printed) : printed
+        switch try? socket.request(.closeSession(id: id, exitStatus: status.code, printed: output)) {
         case nil: printError("ltod went away during this link; it finished without the cache")
         case .output(_, _, let warning)? where !warning.isEmpty: printError(String(decoding: warning, as: UTF8.self))
         default: break
         }
+        writeAll(1, output)
         exit(status.code)
     }
 
@@ -67,9 +93,67 @@ enum Wrapper {
     /// by the same signal.
     static func interrupted(by signal: Int32, realWrapper pid: pid_t?, socket: FrameSocket, session id: String) -> Never {
         if let pid { kill(pid, signal) }
-        _ = try? socket.request(.closeSession(id: id, exitStatus: 128 + signal))
+        _ = try? socket.request(.closeSession(id: id, exitStatus: 128 + signal, printed: []))
         if let pid { _ = wait(for: pid) }
         Interrupt.die(by: signal)
+    }
+
+    /// Waits for `pid`, reading everything it writes to `stdout` meanwhile (a pipe is never
+    /// left full), and calls `tick` about five times a second; nil when a termination signal
+    /// is caught first (see Interrupt).
+    static func collect(_ pid: pid_t, stdout fd: Int32, every tick: (() -> Void)?) -> (ExitStatus, [UInt8])? {
+        var printed: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var open = true
+        defer { close(fd) }
+        while Interrupt.signal == nil {
+            var status: Int32 = 0
+            let exited = waitpid(pid, &status, WNOHANG)
+            if exited == pid || (exited < 0 && errno != EINTR) {
+                // Its output is all in the pipe; whatever else holds the pipe is not waited for.
+                while open, readable(fd, timeout: 0) { open = readChunk(fd, into: &printed, chunk: &chunk) }
+                guard exited == pid else { return Interrupt.wait(for: pid).map { ($0, printed) } }
+                return (ExitStatus(waitStatus: status), printed)
+            }
+            if open, readable(fd, timeout: 200) { open = readChunk(fd, into: &printed, chunk: &chunk) } else if !open { usleep(20_000) }
+            tick?()
+        }
+        return nil
+    }
+
+    private static func readable(_ fd: Int32, timeout milliseconds: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, milliseconds) > 0
+    }
+
+    /// Appends one read's bytes; false at the end of the stream or on an error.
+    private static func readChunk(_ fd: Int32, into printed: inout [UInt8], chunk: inout [UInt8]) -> Bool {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { return true }
+        guard n > 0 else { return false }
+        printed += chunk[0..<n]
+        return true
+    }
+
+    /// lto-wrapper's output with ltod's finished-object lists replaced by the objects they
+    /// name; the lists are deleted. A list that cannot be read fails the link (the linker
+    /// would otherwise be handed a text file as an object).
+    static func expandFinishedObjects(_ printed: [UInt8]) -> [UInt8] {
+        guard let text = String(validating: printed, as: UTF8.self), text.contains(FinishedObjectList.suffix) else { return printed }
+        switch FinishedObjectList.expand(text, read: { readFileText($0) }) {
+        case .success(let (output, lists)):
+            lists.forEach { unlink($0) }
+            return Array(output.utf8)
+        case .failure(let error):
+            fail("\(error)")
+        }
+    }
+
+    /// What the shim sees of the terminal, for the diagnostics context of the link's jobs.
+    static func terminalFacts() -> String {
+        var size = winsize()
+        let columns = ioctl(0, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : nil
+        return ShimEnvironment.terminal + "=" + ShimTerminal(stderrIsTerminal: isatty(2) == 1, columns: columns).encoded
     }
 
     /// Runs GCC's own lto-wrapper with ltod out of the way.
@@ -78,7 +162,7 @@ enum Wrapper {
             fail("COLLECT_GCC is not set: lto-wrapper is run by gcc during a -flto link, not by hand")
         }
         let real = realLTOWrapper(driver: collectGCC)
-        for name in ShimEnvironment.all { unsetenv(name) }
+        restoreLinkEnvironment()
         setenv("COLLECT_GCC", collectGCC, 1)
         execRaw(real, argv0: real)
     }
@@ -86,8 +170,9 @@ enum Wrapper {
     /// Runs GCC's own lto-wrapper without the daemon, with the partitioning ltod would have
     /// asked for, so that the binary is the one a link through ltod gives (or refuses, in
     /// strict mode).
-    static func fallBack(real: String, settings: Configuration, reason: String) -> Never {
+    static func fallBack(driver: String, settings: Configuration, reason: String) -> Never {
         if settings.strict { fail("ltod is not available (\(reason)) and strict mode is on (LTOD_STRICT or strict in config.toml)") }
+        let real = realLTOWrapper(driver: driver)
         printError("ltod is not available (\(reason)); linking without the cache")
         recordFallback(reason)
         let options = lookup("COLLECT_GCC_OPTIONS") ?? ""

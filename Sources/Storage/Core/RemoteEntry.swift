@@ -11,14 +11,21 @@ import LTOHash
 ///     body = field count u32 | fields (tag u16, length u32, bytes)... | payload length u64 | payload
 ///
 /// A reader skips fields whose tag it does not know, so adding a field to `EntryInfo` is a
-/// new tag (and an older ltod still reads the entry); changing what a known field means is
-/// a new `version`, which older readers take as a miss.
+/// new tag (and an older ltod still reads the entry); changing what a known field means, or
+/// a field no reader may skip, is a new `version`, which older readers take as a miss.
+///
+/// Version 2 adds the diagnostics field (what the job printed, which a hit prints again): an
+/// entry with diagnostics is written as version 2, so that an ltod that would drop them reads
+/// it as a miss; an entry without them is still written as version 1, which every ltod reads.
 public struct RemoteEntry: Equatable, Sendable {
     public let payload: [UInt8]
     public let info: EntryInfo
 
     static let magic: [UInt8] = Array("LTODENTR".utf8)
-    public static let version: UInt16 = 1
+    /// The newest format this ltod writes and reads.
+    public static let version: UInt16 = 2
+    /// The format of entries without diagnostics (read by every ltod that reads a remote tier).
+    static let plainVersion: UInt16 = 1
     static let maxTargetBytes = 4096
     static let maxFields = 64
     static let maxFieldBytes = 1 << 20
@@ -27,6 +34,14 @@ public struct RemoteEntry: Equatable, Sendable {
     enum Tag: UInt16 {
         case buildSeconds = 1
         case target = 2
+        /// exit status i32 | context digest (16) | stdout length u32 | stdout | stderr length u32 | stderr
+        case diagnostics = 3
+    }
+
+    /// Whether `info` fits the format's field limits (diagnostics of at most about 1 MiB).
+    public static func canCarry(_ info: EntryInfo) -> Bool {
+        guard let d = info.diagnostics else { return true }
+        return d.stdout.count + d.stderr.count + 28 <= maxFieldBytes
     }
 
     public init(payload: [UInt8], info: EntryInfo) {
@@ -38,10 +53,11 @@ public struct RemoteEntry: Equatable, Sendable {
     public func encoded(key: CacheKey) -> [UInt8] {
         var body: [UInt8] = []
         body.reserveCapacity(payload.count + Self.maxTargetBytes + 64)
-        let fields: [(Tag, [UInt8])] = [
+        var fields: [(Tag, [UInt8])] = [
             (.buildSeconds, bytes(of: info.buildSeconds.bitPattern)),
             (.target, Array(info.target.utf8.prefix(Self.maxTargetBytes))),
         ]
+        if let diagnostics = info.diagnostics { fields.append((.diagnostics, Self.encode(diagnostics))) }
         append(UInt32(fields.count), to: &body)
         for (tag, value) in fields {
             append(tag.rawValue, to: &body)
@@ -51,7 +67,7 @@ public struct RemoteEntry: Equatable, Sendable {
         append(UInt64(payload.count), to: &body)
         body += payload
         var out = Self.magic
-        append(Self.version, to: &out)
+        append(info.diagnostics == nil ? Self.plainVersion : Self.version, to: &out)
         append(key.digest, to: &out)
         append(UInt64(body.count), to: &out)
         append(Digest.of(body), to: &out)
@@ -64,7 +80,7 @@ public struct RemoteEntry: Equatable, Sendable {
         var r = BlobReader(blob[...])
         guard try r.take(Self.magic.count).elementsEqual(Self.magic) else { throw .malformed("no entry header") }
         let version = try r.u16()
-        guard version == Self.version else { throw .unsupportedVersion(version) }
+        guard (Self.plainVersion...Self.version).contains(version) else { throw .unsupportedVersion(version) }
         guard try r.digest() == key.digest else { throw .wrongKey }
         let length = try r.u64()
         let hash = try r.digest()
@@ -86,6 +102,9 @@ public struct RemoteEntry: Equatable, Sendable {
             case .target?:
                 guard value.count <= Self.maxTargetBytes else { throw .malformed("target of \(value.count) bytes") }
                 info.target = String(decoding: value, as: UTF8.self)
+            case .diagnostics?:
+                guard version >= 2 else { throw .malformed("diagnostics in a format \(version) entry") }
+                info.diagnostics = try Self.decodeDiagnostics(value)
             case nil:
                 continue
             }
@@ -94,6 +113,29 @@ public struct RemoteEntry: Equatable, Sendable {
         let payloadLength = try r.u64()
         guard payloadLength == UInt64(r.remaining) else { throw .malformed("payload of \(r.remaining) bytes where the body says \(payloadLength)") }
         self.init(payload: Array(try r.take(r.remaining)), info: info)
+    }
+}
+
+extension RemoteEntry {
+    static func encode(_ d: EntryDiagnostics) -> [UInt8] {
+        var out: [UInt8] = []
+        append(UInt32(bitPattern: d.exitStatus), to: &out)
+        append(d.context, to: &out)
+        append(UInt32(d.stdout.count), to: &out)
+        out += d.stdout
+        append(UInt32(d.stderr.count), to: &out)
+        out += d.stderr
+        return out
+    }
+
+    static func decodeDiagnostics(_ value: ArraySlice<UInt8>) throws(RemoteEntryError) -> EntryDiagnostics {
+        var r = BlobReader(value)
+        let status = Int32(bitPattern: try r.u32())
+        let context = try r.digest()
+        let stdout = Array(try r.take(Int(try r.u32())))
+        let stderr = Array(try r.take(Int(try r.u32())))
+        guard r.remaining == 0 else { throw .malformed("diagnostics with \(r.remaining) bytes left over") }
+        return EntryDiagnostics(stdout: stdout, stderr: stderr, exitStatus: status, context: context)
     }
 }
 

@@ -162,7 +162,7 @@ final class RemoteTier: Sendable {
 
     private func write(_ key: CacheKey) {
         guard let (payload, info) = load(key) else { return }
-        guard UInt64(payload.count) <= settings.maxEntryBytes else {
+        guard UInt64(payload.count) <= settings.maxEntryBytes, RemoteEntry.canCarry(info) else {
             stats.add(.remoteWritesDropped)
             return
         }

@@ -22,10 +22,31 @@ public struct EntryInfo: Equatable, Sendable {
     public var buildSeconds: Double
     /// The link target the entry was produced for (for diagnostics only).
     public var target: String
+    /// What the job printed while building it; nil when it printed nothing.
+    public var diagnostics: EntryDiagnostics?
 
-    public init(buildSeconds: Double, target: String) {
+    public init(buildSeconds: Double, target: String, diagnostics: EntryDiagnostics? = nil) {
         self.buildSeconds = buildSeconds
         self.target = target
+        self.diagnostics = diagnostics
+    }
+}
+
+/// What a cached job printed and how it ended, so that a hit prints the same bytes to the
+/// same streams. Jobs that failed are never cached, so `exitStatus` is that of a success.
+public struct EntryDiagnostics: Equatable, Sendable {
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+    public var exitStatus: Int32
+    /// The digest of what the diagnostics depend on besides the job's key (terminal, styling
+    /// variables, quoted source files): a hit where it differs is a miss.
+    public var context: Digest
+
+    public init(stdout: [UInt8], stderr: [UInt8], exitStatus: Int32, context: Digest) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.exitStatus = exitStatus
+        self.context = context
     }
 }
 
@@ -37,13 +58,24 @@ public struct CacheHit: Sendable {
     public let hits: Int
     /// The tier that answered.
     public let tier: StorageTier
+    /// How the payload was put at the destination.
+    public let placement: Placement
 
-    public init(size: UInt64, info: EntryInfo, hits: Int, tier: StorageTier) {
+    public init(size: UInt64, info: EntryInfo, hits: Int, tier: StorageTier, placement: Placement = .copy) {
         self.size = size
         self.info = info
         self.hits = hits
         self.tier = tier
+        self.placement = placement
     }
+}
+
+/// How a payload was put at a destination: a reflink shares the payload's extents
+/// copy-on-write, a hard link shares its file, a copy shares nothing.
+public enum Placement: String, Sendable {
+    case reflink
+    case hardLink = "hard link"
+    case copy
 }
 
 /// Which tier answered a look-up.
@@ -56,9 +88,14 @@ public enum StorageTier: String, Sendable {
 public protocol CacheStorage: Sendable {
     /// Whether an entry for `key` is indexed (its payload is verified only by `retrieve`).
     func contains(_ key: CacheKey) -> Bool
-    /// Places a verified copy of the payload of `key` at `destination` (replacing any file
-    /// there); nil on a miss. A damaged payload is removed and reported as a miss.
+    /// Places the verified payload of `key` at `destination` (replacing any file there, by a
+    /// rename, never by writing into it); nil on a miss. A damaged payload is removed and
+    /// reported as a miss. The file placed may share the payload's storage (`Placement`):
+    /// whoever writes at `destination` later must replace the file, not write into it.
     func retrieve(_ key: CacheKey, to destination: String) throws -> CacheHit?
+    /// `retrieve` for several entries at once, in as few index transactions as the tier can;
+    /// one answer per request, in order.
+    func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?]
     /// Stores a copy of the file at `source` under `key`; a key already present is kept.
     func store(_ key: CacheKey, from source: String, info: EntryInfo) throws
     /// Removes the entry for `key`; false when there was none.
@@ -73,6 +110,13 @@ public protocol CacheStorage: Sendable {
 extension CacheStorage {
     /// A single tier has nothing to say beyond its errors.
     public func linkWarning(since start: Double) -> String? { nil }
+}
+
+extension CacheStorage {
+    /// One `retrieve` after the other.
+    public func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?] {
+        try requests.map { try retrieve($0.key, to: $0.destination) }
+    }
 }
 
 /// The size of a store.

@@ -49,14 +49,23 @@ public final class TieredStorage: CacheStorage {
 
     public func retrieve(_ key: CacheKey, to destination: String) throws -> CacheHit? {
         if let hit = try local.retrieve(key, to: destination) {
-            let wasRemote = fetched.withLock { $0.remove(key) } != nil
-            return wasRemote ? CacheHit(size: hit.size, info: hit.info, hits: hit.hits, tier: .remote) : hit
+            return fetched.withLock { $0.remove(key) } != nil ? hit.fromRemote : hit
         }
         guard let remote, let (entry, started) = remote.fetch(key) else { return nil }
         try local.store(key, payload: entry.payload, info: entry.info)
         guard let hit = try local.retrieve(key, to: destination) else { return nil }
         remote.recordHit(bytes: entry.payload.count, started: started)
-        return CacheHit(size: hit.size, info: hit.info, hits: hit.hits, tier: .remote)
+        return hit.fromRemote
+    }
+
+    /// The local tier answers all it can at once (one index transaction); the remote tier is
+    /// asked for the rest, each written to the local tier and placed from there.
+    public func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?] {
+        let hits = try local.retrieveAll(requests)
+        return try zip(requests, hits).map { request, hit in
+            guard let hit else { return try retrieve(request.key, to: request.destination) }
+            return fetched.withLock { $0.remove(request.key) } != nil ? hit.fromRemote : hit
+        }
     }
 
     /// Stores in the local tier now, and queues the entry for the remote tier.
@@ -100,5 +109,12 @@ public final class TieredStorage: CacheStorage {
         var t = timespec()
         clock_gettime(CLOCK_REALTIME, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+}
+
+extension CacheHit {
+    /// The same hit, reported as the remote tier's.
+    fileprivate var fromRemote: CacheHit {
+        CacheHit(size: size, info: info, hits: hits, tier: .remote, placement: placement)
     }
 }

@@ -7,11 +7,13 @@ struct Errno: Error {
     init(_ code: Int32 = errno) { self.code = code }
 }
 
-/// A regular file opened read-only and mapped into memory (empty files are not mapped).
-/// Cache payloads are never modified in place, so the mapping is stable while it is verified and copied.
-final class MappedFile {
+/// A regular file opened read-only and read whole with read(2). Never mapped: a mapped
+/// file that another process truncates raises SIGBUS on the next access, while a file
+/// truncated during read(2) just gives fewer bytes, which the size and hash checks of the
+/// store turn into a miss.
+final class ReadFile {
     let descriptor: Int32
-    let bytes: UnsafeRawBufferPointer
+    let bytes: [UInt8]
 
     /// With `followSymlinks: false` a symlink at `path` fails with ELOOP. Anything but a
     /// regular file fails with EINVAL; O_NONBLOCK keeps a planted FIFO from blocking the open.
@@ -22,27 +24,39 @@ final class MappedFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { let error = Errno(); close(fd); throw error }
         guard info.st_mode & S_IFMT == S_IFREG else { close(fd); throw Errno(EINVAL) }
-        let size = Int(info.st_size)
-        var base: UnsafeMutableRawPointer?
-        if size > 0 {
-            let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
-            guard mapped != MAP_FAILED else { let error = Errno(); close(fd); throw error }
-            base = mapped
-        }
+        guard let bytes = Self.read(fd, expected: Int(info.st_size)) else { let error = Errno(); close(fd); throw error }
         descriptor = fd
-        bytes = UnsafeRawBufferPointer(start: base, count: size)
+        self.bytes = bytes
     }
 
-    deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
-        close(descriptor)
+    /// Everything `fd` holds, read into a buffer of the size fstat gave (the file may have
+    /// changed since: fewer bytes are fewer, more are read on); nil on a read error.
+    private static func read(_ fd: Int32, expected: Int) -> [UInt8]? {
+        var failed = false
+        var bytes = [UInt8](unsafeUninitializedCapacity: max(expected, 0)) { buffer, count in
+            while count < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failed = true }
+                if n <= 0 { break }
+                count += n
+            }
+        }
+        guard !failed else { return nil }
+        var next: UInt8 = 0
+        if bytes.count == expected, Glibc.read(fd, &next, 1) == 1 {
+            guard let rest = readToEnd(fd) else { return nil }
+            bytes += [next] + rest
+        }
+        return bytes
     }
 
-    /// Copies the whole file into `fd`: a reflink (FICLONE) where the filesystem shares
-    /// extents, else plain writes from the mapping.
-    func copy(to fd: Int32) throws(Errno) {
-        if ioctl(fd, ficlone, descriptor) == 0 { return }
-        try writeAll(bytes, to: fd)
+    deinit { close(descriptor) }
+
+    /// Whether the file's contents could be shared with `fd` copy-on-write (FICLONE); false
+    /// where the filesystem cannot (then `errno` says why).
+    func reflink(to fd: Int32) -> Bool {
+        ioctl(fd, ficlone, descriptor) == 0
     }
 }
 
@@ -88,18 +102,6 @@ func createFile(at path: String, mode: mode_t, _ fill: (Int32) throws(Errno) -> 
         unlink(path)
         throw error
     }
-}
-
-func syncFile(_ fd: Int32) throws(Errno) {
-    guard fsync(fd) == 0 else { throw Errno() }
-}
-
-/// Makes a rename or unlink in `path` durable.
-func syncDirectory(_ path: String) throws(Errno) {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { throw Errno() }
-    defer { close(fd) }
-    try syncFile(fd)
 }
 
 /// `mkdir -p` with mode 0700 for every directory it creates. An existing symlink at `path`

@@ -1,6 +1,8 @@
 import CSQLite
 import Glibc
+import LTOHash
 import LTOStatistics
+import LTOStorage
 import LTOSystem
 
 /// The index schema, as the steps that built it. `PRAGMA user_version` holds how many steps
@@ -48,10 +50,16 @@ enum Schema {
             last_link REAL NOT NULL
         );
         """,
+        // 3: what a job printed when it built the entry (all NULL when it printed nothing;
+        // the entries of older indexes are of jobs that printed nothing, so NULL is exact).
+        Schema.diagnosticsColumns.map { "ALTER TABLE entries ADD COLUMN \($0);\n" }.joined(),
     ]
 
     /// The version of an index with every step.
     static var version: Int64 { Int64(steps.count) }
+
+    /// What a job printed when it built the entry.
+    static let diagnosticsColumns = ["stdout BLOB", "stderr BLOB", "exit_status INTEGER", "diagnostics_context TEXT"]
 }
 
 /// One row of `entries`. `inline` is nil when the payload lives in a file under objects/.
@@ -63,6 +71,37 @@ struct IndexEntry: Sendable {
     let hits: Int
     let buildSeconds: Double
     let target: String
+    let diagnostics: EntryDiagnostics?
+
+    var info: EntryInfo { EntryInfo(buildSeconds: buildSeconds, target: target, diagnostics: diagnostics) }
+
+    /// Whether `bytes` are this entry's payload: its size and XXH3-128.
+    func verifies(_ bytes: [UInt8]) -> Bool {
+        UInt64(bytes.count) == size && Digest.of(bytes).description == payloadHash
+    }
+}
+
+/// Hits noted but not yet written to the index, by key.
+struct HitLog {
+    private var hits: [String: (lastUsed: Double, count: Int)] = [:]
+    private var since: Double?
+
+    /// Notes one hit; returns the hits of `key` noted so far.
+    mutating func note(_ key: String, at time: Double) -> Int {
+        if since == nil { since = time }
+        let count = (hits[key]?.count ?? 0) + 1
+        hits[key] = (time, count)
+        return count
+    }
+
+    /// Whether the noted hits should be written now.
+    func isDue(at time: Double) -> Bool { hits.count >= 512 || (since.map { time - $0 >= 1 } ?? false) }
+
+    /// The noted hits, forgotten here.
+    mutating func take() -> [String: (lastUsed: Double, count: Int)] {
+        defer { hits = [:]; since = nil }
+        return hits
+    }
 }
 
 /// An entry chosen for removal.
@@ -125,13 +164,25 @@ extension SQLiteDatabase {
 
     func entry(_ key: String) throws(CacheError) -> IndexEntry? {
         var found: IndexEntry?
-        let sql = "SELECT size, payload_hash, inline, created, hits, build_seconds, target FROM entries WHERE key = ?"
+        let sql = """
+            SELECT size, payload_hash, inline, created, hits, build_seconds, target, stdout, stderr, exit_status, diagnostics_context
+            FROM entries WHERE key = ?
+            """
         try run(sql, [.text(key)]) { row in
             found = IndexEntry(
                 size: UInt64(row.integer(0)), payloadHash: row.text(1), inline: row.blob(2), created: row.real(3),
-                hits: Int(row.integer(4)), buildSeconds: row.real(5), target: row.text(6))
+                hits: Int(row.integer(4)), buildSeconds: row.real(5), target: row.text(6), diagnostics: Self.diagnostics(row))
         }
         return found
+    }
+
+    /// The diagnostics of a row read by `entry`; nil when the job printed nothing. A row whose
+    /// diagnostics are incomplete reads as a context nobody has, so it never replays.
+    private static func diagnostics(_ row: SQLRow) -> EntryDiagnostics? {
+        let (stdout, stderr) = (row.blob(7), row.blob(8))
+        guard stdout != nil || stderr != nil else { return nil }
+        let context = Digest(hex: row.text(10)) ?? Digest(high: 0, low: 0)
+        return EntryDiagnostics(stdout: stdout ?? [], stderr: stderr ?? [], exitStatus: Int32(truncatingIfNeeded: row.integer(9)), context: context)
     }
 
     func hasEntry(_ key: String) throws(CacheError) -> Bool {
@@ -147,21 +198,24 @@ extension SQLiteDatabase {
     }
 
     func insert(key: String, size: UInt64, payloadHash: String, inline: UnsafeRawBufferPointer?,
-                now: Double, buildSeconds: Double, target: String) throws(CacheError) {
+                now: Double, buildSeconds: Double, target: String, diagnostics: EntryDiagnostics?) throws(CacheError) {
         try run(
             """
-            INSERT INTO entries (key, size, payload_hash, inline, created, last_used, hits, build_seconds, target)
-            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+            INSERT INTO entries (key, size, payload_hash, inline, created, last_used, hits, build_seconds, target,
+                                 stdout, stderr, exit_status, diagnostics_context)
+            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
             """,
             [.text(key), .integer(Int64(size)), .text(payloadHash), inline.map { .blob($0) } ?? .null,
-             .real(now), .real(now), .real(buildSeconds), .text(target)])
+             .real(now), .real(now), .real(buildSeconds), .text(target),
+             diagnostics.map { .bytes($0.stdout) } ?? .null, diagnostics.map { .bytes($0.stderr) } ?? .null,
+             diagnostics.map { .integer(Int64($0.exitStatus)) } ?? .null, diagnostics.map { .text($0.context.description) } ?? .null])
     }
 
-    /// Bumps last_used and hits; returns the new hit count, or nil if the entry is gone.
-    func recordHit(_ key: String, at now: Double) throws(CacheError) -> Int? {
+    /// Sets last_used and adds `count` hits; returns the new hit count, or nil if the entry is gone.
+    func recordHit(_ key: String, at time: Double, count: Int = 1) throws(CacheError) -> Int? {
         var hits: Int?
-        try run("UPDATE entries SET last_used = ?, hits = hits + 1 WHERE key = ? RETURNING hits",
-                [.real(now), .text(key)]) { hits = Int($0.integer(0)) }
+        try run("UPDATE entries SET last_used = MAX(last_used, ?), hits = hits + ? WHERE key = ? RETURNING hits",
+                [.real(time), .integer(Int64(count)), .text(key)]) { hits = Int($0.integer(0)) }
         return hits
     }
 

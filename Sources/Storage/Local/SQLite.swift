@@ -9,6 +9,7 @@ enum SQLValue {
     case real(Double)
     case text(String)
     case blob(UnsafeRawBufferPointer)
+    case bytes([UInt8])
     case null
 }
 
@@ -35,6 +36,9 @@ final class SQLiteDatabase {
     let path: String
     private let handle: OpaquePointer
     private let busyTimeoutMilliseconds: Int32
+    /// Statements prepared once and reused (a handful of fixed SQL texts; preparing one
+    /// costs more than running it on a small table).
+    private var prepared: [String: OpaquePointer] = [:]
 
     init(path: String, busyTimeoutMilliseconds: Int32) throws(CacheError) {
         var db: OpaquePointer?
@@ -51,7 +55,10 @@ final class SQLiteDatabase {
         sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        for statement in prepared.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
 
     /// Runs one or more statements without parameters or results.
     func execute(_ sql: String) throws(CacheError) {
@@ -62,10 +69,11 @@ final class SQLiteDatabase {
     /// Runs one statement, calling `row` for each result row; returns the number of rows changed.
     @discardableResult
     func run(_ sql: String, _ bindings: [SQLValue] = [], row: (SQLRow) -> Void = { _ in }) throws(CacheError) -> Int {
-        var prepared: OpaquePointer?
-        let rc = sqlite3_prepare_v2(handle, sql, -1, &prepared, nil)
-        guard rc == SQLITE_OK, let statement = prepared else { throw failure(rc) }
-        defer { sqlite3_finalize(statement) }
+        let statement = try statement(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
         for (offset, value) in bindings.enumerated() {
             let rc = bind(value, at: Int32(offset + 1), in: statement)
             guard rc == SQLITE_OK else { throw failure(rc) }
@@ -83,6 +91,15 @@ final class SQLiteDatabase {
         sqlite3_busy_timeout(handle, 0)
         defer { sqlite3_busy_timeout(handle, busyTimeoutMilliseconds) }
         return body()
+    }
+
+    private func statement(_ sql: String) throws(CacheError) -> OpaquePointer {
+        if let known = prepared[sql] { return known }
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw failure(rc) }
+        prepared[sql] = statement
+        return statement
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT` (taking the write lock up front, so the
@@ -106,6 +123,7 @@ final class SQLiteDatabase {
         case let .text(v): sqlite3_bind_text(statement, index, v, -1, sqliteTransient)
         case let .blob(bytes) where bytes.isEmpty: sqlite3_bind_zeroblob(statement, index, 0)
         case let .blob(bytes): sqlite3_bind_blob(statement, index, bytes.baseAddress, Int32(bytes.count), sqliteTransient)
+        case let .bytes(bytes): bytes.withUnsafeBytes { bind(.blob($0), at: index, in: statement) }
         case .null: sqlite3_bind_null(statement, index)
         }
     }

@@ -11,10 +11,20 @@
 //                                first two hex digits
 //   objects/ab/.tmp-<pid>-<n>    writes in progress, or left by a killed process
 //
-// Invariants: a payload file is fully written, fsynced and renamed into place inside the
-// write transaction that inserts its row, and deleted inside the transaction that deletes
-// it, so processes never see a committed row for a half-written file. Every read verifies
-// the payload's XXH3-128; a bad or missing payload is deleted, counted and reported as a miss.
+// Invariants: a payload file is fully written and renamed into place inside the write
+// transaction that inserts its row, and deleted inside the transaction that deletes it, so
+// processes never see a committed row for a half-written file. Every read verifies the
+// payload's XXH3-128 (payloads are read with read(2), never mapped: a truncated file is a
+// miss, not a SIGBUS); a bad or missing payload is deleted, counted and reported as a miss.
+//
+// Nothing waits for fsync: the index runs with `synchronous = NORMAL` (WAL) and payload
+// files are not synced before their rename. After a power loss an entry may point at a
+// torn payload; its hash check then makes it a miss, so durability costs the link nothing.
+// (Measured on the 2-core ext4 VM of docs/BENCHMARKS.md, load average about 9: writing a
+// 100 KB payload and renaming it took 0.3-0.4 ms, 5.5-8.7 ms with the file and directory
+// fsyncs that were on the path of every compiled partition before.) Payload files are
+// read-only (0400): a hard link restored from one must never be written in place.
+import Dispatch
 import Glibc
 import LTOHash
 import LTOStatistics
@@ -27,9 +37,12 @@ public struct CacheLimits: Sendable {
     /// Total payload bytes above which least-recently-used entries are evicted.
     public var maxBytes: UInt64
     /// Payloads of at most this many bytes are kept inside the index instead of in a file.
+    /// Small, so that build outputs are files: a restore shares a file by a hard link, where
+    /// it must create and write a copy of an inline payload (on the 2-core ext4 VM of
+    /// docs/BENCHMARKS.md: 7-11 µs against 190-290 µs for a 10 KB object in /tmp).
     public var inlineThreshold: Int
 
-    public init(maxBytes: UInt64 = 5 << 30, inlineThreshold: Int = 64 << 10) {
+    public init(maxBytes: UInt64 = 5 << 30, inlineThreshold: Int = 1 << 10) {
         self.maxBytes = maxBytes
         self.inlineThreshold = inlineThreshold
     }
@@ -45,6 +58,8 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
     private let objects: String
     private let indexPath: String
     private let index: Mutex<IndexConnection>
+    private let placer: Placer
+    private let hitLog = Mutex(HitLog())
 
     /// Opens (creating if needed) the cache in `directory`. Removes temporary files left by
     /// dead processes, and replaces an index that is not a usable database (see `IndexConnection`).
@@ -57,23 +72,55 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
         removeStaleTemporaryFiles(in: objects)
         indexPath = directory + "/index.sqlite"
         index = Mutex(try IndexConnection(path: indexPath))
+        placer = Placer(objects: objects)
     }
 
-    /// Places a copy of the payload for `key` at `destination`, replacing any file there with a
-    /// new file of mode 0644 (a reflink where possible, never a hardlink). The payload's hash is
-    /// verified first; a missing or damaged payload removes the entry, counts "cache.corrupt"
-    /// and returns nil like any other miss. A hit updates the entry's last use and hit count.
+    deinit { try? transaction { _ throws(CacheError) in } }
+
+    /// Places the payload for `key` at `destination`, replacing any file there by a rename (see
+    /// `Placer`: a reflink, a hard link to the read-only payload file, or a copy of mode 0644).
+    /// The payload's hash is verified first; a missing or damaged payload removes the entry,
+    /// counts "cache.corrupt" and returns nil like any other miss. A hit updates the entry's
+    /// last use and hit count.
     public func retrieve(_ key: CacheKey, to destination: String) throws(CacheError) -> CacheHit? {
         try withRecovery { () throws(CacheError) -> CacheHit? in
             let hex = key.description
             guard let entry = try withIndex({ db throws(CacheError) in try db.entry(hex) }) else { return nil }
-            guard try place(entry, hex, at: destination) else {
+            guard let placement = try place(entry, hex, at: destination) else {
                 try discardCorrupt(entry, hex)
                 return nil
             }
-            let hits = try withIndex { db throws(CacheError) in try db.recordHit(hex, at: currentTime()) }
-            return CacheHit(size: entry.size, info: EntryInfo(buildSeconds: entry.buildSeconds, target: entry.target),
-                            hits: hits ?? entry.hits + 1, tier: .local)
+            return CacheHit(size: entry.size, info: entry.info, hits: try noteHits([hex], of: [entry])[0], tier: .local, placement: placement)
+        }
+    }
+
+    /// `retrieve` for many entries: their rows read under one lock of the index, the payloads
+    /// placed a few at a time.
+    public func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws(CacheError) -> [CacheHit?] {
+        try withRecovery { () throws(CacheError) -> [CacheHit?] in
+            let hexes = requests.map(\.key.description)
+            let entries = try withIndex { db throws(CacheError) -> [IndexEntry?] in try hexes.map { hex throws(CacheError) in try db.entry(hex) } }
+            // Placing is file work only: a few at a time.
+            let placed = Mutex<[Int: Result<Placement?, CacheError>]>([:])
+            DispatchQueue.concurrentPerform(iterations: requests.count) { i in
+                guard let entry = entries[i] else { return }
+                let result = Result { () throws(CacheError) -> Placement? in try place(entry, hexes[i], at: requests[i].destination) }
+                placed.withLock { $0[i] = result }
+            }
+            var placements: [Placement?] = []
+            for i in requests.indices {
+                let placement = try placed.withLock({ $0[i] })?.get() ?? nil
+                if placement == nil, let entry = entries[i] { try discardCorrupt(entry, hexes[i]) }
+                placements.append(placement)
+            }
+            let found = requests.indices.filter { placements[$0] != nil }
+            let hits = try noteHits(found.map { hexes[$0] }, of: found.compactMap { entries[$0] })
+            var answers = [CacheHit?](repeating: nil, count: requests.count)
+            for (i, count) in zip(found, hits) {
+                guard let entry = entries[i], let placement = placements[i] else { continue }
+                answers[i] = CacheHit(size: entry.size, info: entry.info, hits: count, tier: .local, placement: placement)
+            }
+            return answers
         }
     }
 
@@ -85,11 +132,17 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
     public func store(_ key: CacheKey, from source: String, info: EntryInfo) throws(CacheError) {
         try withRecovery { () throws(CacheError) in
             guard try !withIndex({ db throws(CacheError) in try db.hasEntry(key.description) }) else { return }
-            let file: MappedFile
-            do throws(Errno) { file = try MappedFile(path: source, followSymlinks: true) } catch {
+            let file: ReadFile
+            do throws(Errno) { file = try ReadFile(path: source, followSymlinks: true) } catch {
                 throw .cannotReadSource(path: source, errno: error.code)
             }
-            try insert(key, file.bytes, info: info) { fd throws(Errno) in try file.copy(to: fd) }
+            let failure: CacheError? = file.bytes.withUnsafeBytes { bytes in
+                do throws(CacheError) {
+                    try insert(key, bytes, info: info) { fd throws(Errno) in try writeAll(bytes, to: fd) }
+                } catch { return error }
+                return nil
+            }
+            if let failure { throw failure }
         }
     }
 
@@ -111,22 +164,18 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
     public func load(_ key: CacheKey) throws(CacheError) -> (payload: [UInt8], info: EntryInfo)? {
         let hex = key.description
         guard let entry = try reading({ db throws(CacheError) in try db.entry(hex) }) else { return nil }
-        let info = EntryInfo(buildSeconds: entry.buildSeconds, target: entry.target)
-        if let bytes = entry.inline {
-            return UInt64(bytes.count) == entry.size && Digest.of(bytes).description == entry.payloadHash ? (bytes, info) : nil
-        }
-        guard isRealDirectory(shardPath(hex)), let file = try? MappedFile(path: payloadPath(hex), followSymlinks: false),
-              UInt64(file.bytes.count) == entry.size, Digest.of(file.bytes).description == entry.payloadHash
+        if let bytes = entry.inline { return entry.verifies(bytes) ? (bytes, entry.info) : nil }
+        guard isRealDirectory(shardPath(hex)), let file = try? ReadFile(path: payloadPath(hex), followSymlinks: false),
+              entry.verifies(file.bytes)
         else { return nil }
-        return (Array(file.bytes), info)
+        return (file.bytes, entry.info)
     }
 
     /// Inserts the row for `bytes`, inline or through a payload file written by `fill`.
     private func insert(_ key: CacheKey, _ bytes: UnsafeRawBufferPointer, info: EntryInfo,
                         fill: (Int32) throws(Errno) -> Void) throws(CacheError) {
         let hex = key.description
-        let row = NewRow(key: hex, size: UInt64(bytes.count), payloadHash: Digest.of(bytes).description,
-                         buildSeconds: info.buildSeconds, target: info.target)
+        let row = NewRow(key: hex, size: UInt64(bytes.count), payloadHash: Digest.of(bytes).description, info: info)
         if bytes.count <= limits.inlineThreshold {
             try commit(row, inline: bytes, payload: nil)
         } else {
@@ -148,14 +197,16 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
         }
     }
 
-    /// The payload of a small entry stored inline in the index, verified, without counting a
-    /// hit: for metadata kept beside other entries. nil when absent, stored as a file, or damaged.
+    /// The payload of a small entry (at most 1 MiB), verified, without counting a hit: for
+    /// metadata kept beside other entries. nil when absent, larger, or damaged.
     public func smallPayload(_ key: CacheKey) -> [UInt8]? {
         let hex = key.description
-        guard let entry = try? reading({ db throws(CacheError) in try db.entry(hex) }), let bytes = entry.inline,
-              UInt64(bytes.count) == entry.size, Digest.of(bytes).description == entry.payloadHash
+        guard let entry = try? reading({ db throws(CacheError) in try db.entry(hex) }), entry.size <= 1 << 20 else { return nil }
+        if let bytes = entry.inline { return entry.verifies(bytes) ? bytes : nil }
+        guard isRealDirectory(shardPath(hex)), let file = try? ReadFile(path: payloadPath(hex), followSymlinks: false),
+              entry.verifies(file.bytes)
         else { return nil }
-        return bytes
+        return file.bytes
     }
 
     /// Whether an entry for `key` is indexed (its payload is verified only by `retrieve`);
@@ -272,40 +323,51 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
         try withRecovery { () throws(CacheError) -> T in try transaction(body) }
     }
 
-    /// Runs `body` in a write transaction; for steps of an operation that recovers as a whole.
+    /// Runs `body` in a write transaction, which first writes the hits noted since the last
+    /// one; for steps of an operation that recovers as a whole.
     private func transaction<T: Sendable>(_ body: (SQLiteDatabase) throws(CacheError) -> T) throws(CacheError) -> T {
-        try withIndex { db throws(CacheError) -> T in try db.writeTransaction { () throws(CacheError) -> T in try body(db) } }
+        let hits = hitLog.withLock { $0.take() }
+        return try withIndex { db throws(CacheError) -> T in
+            try db.writeTransaction { () throws(CacheError) -> T in
+                for (hex, hit) in hits { _ = try db.recordHit(hex, at: hit.lastUsed, count: hit.count) }
+                return try body(db)
+            }
+        }
+    }
+
+    /// Notes hits of `entries` (keys `hexes`), written with the next write transaction, at the
+    /// latest a second or 512 hits later: a write transaction per hit cost more than placing
+    /// the object. Returns each entry's hit count including this hit.
+    private func noteHits(_ hexes: [String], of entries: [IndexEntry]) throws(CacheError) -> [Int] {
+        let now = currentTime()
+        let (counts, due) = hitLog.withLock { log in
+            (zip(hexes, entries).map { hex, entry in entry.hits + log.note(hex, at: now) }, log.isDue(at: now))
+        }
+        if due { try transaction { _ throws(CacheError) in } }
+        return counts
     }
 
     // MARK: - Retrieving
 
-    /// Verifies the payload of `entry` and copies it to `destination`; false if the payload is
-    /// missing, not a regular file (e.g. a planted symlink) or fails its hash.
-    private func place(_ entry: IndexEntry, _ hex: String, at destination: String) throws(CacheError) -> Bool {
+    /// Verifies the payload of `entry` and places it at `destination`; nil if the payload is
+    /// missing, not a regular file (e.g. a planted symlink) or fails its size or hash.
+    private func place(_ entry: IndexEntry, _ hex: String, at destination: String) throws(CacheError) -> Placement? {
         if let bytes = entry.inline {
-            guard UInt64(bytes.count) == entry.size, Digest.of(bytes).description == entry.payloadHash else { return false }
-            try writeDestination(destination) { fd throws(Errno) in try writeAll(bytes, to: fd) }
-            return true
+            guard entry.verifies(bytes) else { return nil }
+            try placer.place(bytes, at: destination)
+            return .copy
         }
         let path = payloadPath(hex)
-        guard isRealDirectory(shardPath(hex)) else { return false }
-        let file: MappedFile
-        do { file = try MappedFile(path: path, followSymlinks: false) } catch {
+        guard isRealDirectory(shardPath(hex)) else { return nil }
+        let file: ReadFile
+        do { file = try ReadFile(path: path, followSymlinks: false) } catch {
             guard [ENOENT, ENOTDIR, ELOOP, EINVAL].contains(error.code) else {
                 throw .fileOperationFailed(operation: "read cache payload", path: path, errno: error.code)
             }
-            return false
+            return nil
         }
-        guard UInt64(file.bytes.count) == entry.size, Digest.of(file.bytes).description == entry.payloadHash else { return false }
-        try writeDestination(destination) { fd throws(Errno) in try file.copy(to: fd) }
-        return true
-    }
-
-    private func writeDestination(_ destination: String, _ fill: (Int32) throws(Errno) -> Void) throws(CacheError) {
-        guard unlink(destination) == 0 || errno == ENOENT else { throw .cannotWriteDestination(path: destination, errno: errno) }
-        do { try createFile(at: destination, mode: 0o644, fill) } catch {
-            throw .cannotWriteDestination(path: destination, errno: error.code)
-        }
+        guard entry.verifies(file.bytes) else { return nil }
+        return try placer.place(file, payload: path, at: destination)
     }
 
     /// Deletes an entry whose payload failed verification, unless another process already
@@ -324,20 +386,17 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
         let key: String
         let size: UInt64
         let payloadHash: String
-        let buildSeconds: Double
-        let target: String
+        let info: EntryInfo
     }
 
-    /// Writes a new fsynced temporary file next to the payload path of `hex`.
+    /// Writes a new read-only temporary file next to the payload path of `hex` (not synced:
+    /// see the file header).
     private func writeTemporary(for hex: String, _ fill: (Int32) throws(Errno) -> Void) throws(CacheError) -> String {
         let shard = shardPath(hex)
         do { try makeDirectories(shard) } catch { throw directoryFailure(shard, error) }
         let path = "\(shard)/\(temporaryPrefix)\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         do {
-            try createFile(at: path, mode: 0o600) { fd throws(Errno) in
-                try fill(fd)
-                try syncFile(fd)
-            }
+            try createFile(at: path, mode: 0o400) { fd throws(Errno) in try fill(fd) }
         } catch {
             throw .writeFailed("write cache payload", path, error)
         }
@@ -345,7 +404,7 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
     }
 
     /// Inserts `row` in one write transaction, first renaming the `payload` temp file into
-    /// place (and syncing its directory), then evicts down to the limit. No-op if the key
+    /// place, then evicts down to the limit. No-op if the key
     /// appeared meanwhile. If the transaction fails, the renamed payload file is removed again.
     private func commit(_ row: NewRow, inline: UnsafeRawBufferPointer?, payload: String?) throws(CacheError) {
         var placed = false
@@ -357,7 +416,8 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
                     placed = true
                 }
                 try db.insert(key: row.key, size: row.size, payloadHash: row.payloadHash, inline: inline,
-                              now: currentTime(), buildSeconds: row.buildSeconds, target: row.target)
+                              now: currentTime(), buildSeconds: row.info.buildSeconds, target: row.info.target,
+                              diagnostics: row.info.diagnostics)
                 _ = try evict(in: db, maxBytes: maxBytes.load(ordering: .relaxed), olderThan: nil)
             }
         } catch {
@@ -369,10 +429,6 @@ public final class SQLiteStore: LocalStorage, CounterStore, LinkHistory {
     private func moveIntoPlace(_ temporary: String, _ hex: String) throws(CacheError) {
         let path = payloadPath(hex)
         guard rename(temporary, path) == 0 else { throw .writeFailed("rename into place", path, Errno()) }
-        do { try syncDirectory(shardPath(hex)) } catch {
-            removeFile(path)
-            throw .writeFailed("sync the directory of", path, error)
-        }
     }
 
     // MARK: - Evicting

@@ -19,8 +19,31 @@ public enum ShimEnvironment {
     public static let driver = "LTOD_DRIVER"
     public static let session = "LTOD_SESSION"
     public static let jobserver = "LTOD_JOBSERVER"
-    /// All, for removing them before a real compiler runs.
-    public static let all = [driver, session, jobserver]
+    /// What the shim saw of its terminal (LTOGCC's `ShimTerminal`); only in the invocations it
+    /// sends the daemon, never in a process's environment.
+    public static let terminal = "LTOD_TERMINAL"
+    /// `GNUMAKEFLAGS` as the link had it: `=VALUE`, or empty when it was unset. The shim adds
+    /// `-s` to it for lto-wrapper, whose make would otherwise print "Nothing to be done" among
+    /// the objects it hands the linker when every object is already finished.
+    public static let makeFlags = "LTOD_GNUMAKEFLAGS"
+    /// Every one, for removing them before a real compiler runs.
+    public static let all = [driver, session, jobserver, terminal, makeFlags]
+
+    /// `GNUMAKEFLAGS` for lto-wrapper, and the value of `makeFlags` that remembers the link's own.
+    public static func silencingMake(_ original: String?) -> (gnuMakeFlags: String, remembered: String) {
+        ((original.map { $0 + " " } ?? "") + "-s", original.map { "=" + $0 } ?? "")
+    }
+
+    /// `environment` as the link had it: the shim's variables removed, `GNUMAKEFLAGS` restored.
+    public static func restoring(_ environment: [String]) -> [String] {
+        let remembered = lookup(makeFlags, in: environment)
+        let cleaned = removing(all, from: environment)
+        switch remembered {
+        case nil: return cleaned
+        case let value? where value.hasPrefix("="): return setting("GNUMAKEFLAGS", to: String(value.dropFirst()), in: cleaned)
+        case _?: return removing(["GNUMAKEFLAGS"], from: cleaned)
+        }
+    }
 }
 
 /// Where ltod keeps its files, from the environment (a lookup function, so that the daemon

@@ -33,9 +33,9 @@ public struct Configuration: Sendable {
     public var partition = PartitionMode.oneToOne
     /// Bound on concurrent WPA/LTRANS processes across all sessions.
     public var jobs = Configuration.processorCount
-    /// Build a partition's cache miss as soon as WPA has written it, when lto-wrapper would
-    /// otherwise run the LTRANS jobs one at a time.
-    public var prefetch = true
+    /// Answer a link whose every input is unchanged from a recorded link at once, without
+    /// running lto-wrapper, WPA or LTRANS.
+    public var wholeLink = true
     /// Key partitions canonically (symbol numbers replaced by their rank) where the LTO
     /// format is one ltod has verified; otherwise by their bytes.
     public var canonicalKeys = true
@@ -236,9 +236,9 @@ public struct Setting: Sendable {
         Setting(key: "strict", environment: "LTOD_STRICT", choices: "true or false",
                 help: "fail a link rather than run it without the daemon", scope: .link,
                 apply: { c, v in v.flag.map { c.strict = $0 } != nil }, show: { String($0.strict) }),
-        Setting(key: "prefetch", environment: "LTOD_PREFETCH", choices: "true or false",
-                help: "build missed partitions in parallel when lto-wrapper would run LTRANS serially", scope: .daemon,
-                apply: { c, v in v.flag.map { c.prefetch = $0 } != nil }, show: { String($0.prefetch) }),
+        Setting(key: "whole_link", environment: "LTOD_WHOLE_LINK", choices: "true or false",
+                help: "answer a link whose inputs are all unchanged from the cache, without running lto-wrapper or WPA", scope: .daemon,
+                apply: { c, v in v.flag.map { c.wholeLink = $0 } != nil }, show: { String($0.wholeLink) }),
         Setting(key: "canonical_keys", environment: "LTOD_CANONICAL_KEYS", choices: "true or false",
                 help: "key partitions with symbol numbers replaced by their rank", scope: .daemon,
                 apply: { c, v in v.flag.map { c.canonicalKeys = $0 } != nil }, show: { String($0.canonicalKeys) }),

@@ -37,27 +37,34 @@ public func errnoText(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
 
-/// Identity of a file on disk: device, inode, size and modification time. A file whose
-/// identity is unchanged is taken to have unchanged contents.
+/// Identity of a file on disk: device, inode, size, modification and change times. A file
+/// whose identity is unchanged is taken to have unchanged contents. (The change time cannot
+/// be set back: a file rewritten with its old size and modification time still differs.)
 public struct FileIdentity: Hashable, Sendable {
     public let device: UInt64
     public let inode: UInt64
     public let size: Int
     public let modificationSeconds: Int
     public let modificationNanoseconds: Int
+    public let changeSeconds: Int
+    public let changeNanoseconds: Int
 
-    public init(device: UInt64, inode: UInt64, size: Int, modificationSeconds: Int, modificationNanoseconds: Int) {
+    public init(device: UInt64, inode: UInt64, size: Int, modificationSeconds: Int, modificationNanoseconds: Int,
+                changeSeconds: Int = 0, changeNanoseconds: Int = 0) {
         self.device = device
         self.inode = inode
         self.size = size
         self.modificationSeconds = modificationSeconds
         self.modificationNanoseconds = modificationNanoseconds
+        self.changeSeconds = changeSeconds
+        self.changeNanoseconds = changeNanoseconds
     }
 
     /// The identity from a filled-in `stat`.
     public init(_ st: stat) {
         self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int(st.st_size),
-                  modificationSeconds: Int(st.st_mtim.tv_sec), modificationNanoseconds: Int(st.st_mtim.tv_nsec))
+                  modificationSeconds: Int(st.st_mtim.tv_sec), modificationNanoseconds: Int(st.st_mtim.tv_nsec),
+                  changeSeconds: Int(st.st_ctim.tv_sec), changeNanoseconds: Int(st.st_ctim.tv_nsec))
     }
 
     /// The identity of the file at `path` now (following symlinks); nil if it cannot be stat'ed.
@@ -129,4 +136,16 @@ public func writeFile(_ path: String, _ bytes: [UInt8]) throws(WriteError) {
         throw WriteError(path: path, code: code)
     }
     guard close(fd) == 0 else { throw WriteError(path: path, code: errno) }
+}
+
+/// Writes `bytes` at a new private name beside `path` and renames it over `path`, so that a
+/// reader of `path` sees the old file or the whole new one, never part of it.
+public func replaceFile(_ path: String, _ bytes: [UInt8]) throws(WriteError) {
+    let temporary = path + ".ltod-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    try writeFile(temporary, bytes)
+    guard rename(temporary, path) == 0 else {
+        let code = errno
+        unlink(temporary)
+        throw WriteError(path: path, code: code)
+    }
 }

@@ -20,8 +20,8 @@ func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     }
 }
 
-/// A cache store in a temporary directory, holding `count` small (inline) entries and one
-/// 1 MiB entry stored as a file, as LTRANS objects are.
+/// A cache store in a temporary directory, holding `count` 4 KiB entries and one 1 MiB
+/// entry, all stored as files, as LTRANS objects are.
 struct CacheFixture: Sendable {
     let store: SQLiteStore
     let keys: [CacheKey]
@@ -126,7 +126,7 @@ func cacheLookups() {
         for i in benchmark.scaledIterations { blackHole(fixture.store.contains(CacheKey(Digest(high: 1, low: UInt64(i))))) }
     }
     let single = Benchmark.Configuration(metrics: [.wallClock, .throughput], maxDuration: .seconds(5))
-    Benchmark("SQLiteStore.retrieve, 4 KiB inline entry", configuration: single) { benchmark in
+    Benchmark("SQLiteStore.retrieve, 4 KiB entry", configuration: single) { benchmark in
         let fixture = cache
         blackHole(try fixture.store.retrieve(fixture.keys[benchmark.currentIteration % fixture.keys.count], to: fixture.destination))
     }

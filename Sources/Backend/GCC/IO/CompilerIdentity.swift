@@ -24,11 +24,18 @@ enum CompilerProbeError: Error, CustomStringConvertible {
     }
 }
 
-/// Identifies the compiler behind a driver, for the cache key: content digests of the real
-/// driver, lto1, the assembler and a specs file, and the driver's version, target and specs.
-/// The driver is asked once per link (a few milliseconds), never trusted across links: a
-/// new `as` earlier in PATH or a new specs file must change the next link's keys. Paths and
-/// modification times are not in the key, so machines with the same compiler share entries.
+/// Identifies the compiler behind a driver, for the cache keys: content digests of the real
+/// driver, lto1, the assembler and a specs file, and the driver's version, target and specs;
+/// for whole links also GCC's own lto-wrapper. Paths and modification times are not in the
+/// key, so machines with the same compiler share entries.
+///
+/// The driver's answers (a few milliseconds of processes) are kept across links while
+/// nothing they were drawn from can have changed: the driver's file and every directory the
+/// driver or PATH searches for its programs and its specs (adding, removing or renaming a
+/// file there, such as a new `as` earlier in PATH or a new specs file, changes the
+/// directory's stamp). That is checked once per link; the tools' contents are checked for
+/// every job (by digest, read again only when a file's stamp changed), so an in-place
+/// upgrade misses.
 final class CompilerIdentity: Sendable {
     private let scratch: ScratchArea
     /// Probes are per link (the session is in the key), so only the most recent are worth keeping.
@@ -40,6 +47,12 @@ final class CompilerIdentity: Sendable {
         let facts: [String]
         /// Each tool's role (`lto1`, `as`, `specs`) and file.
         let tools: [(role: String, path: String)]
+        /// GCC's own lto-wrapper, as the driver names it without `-B` prefixes.
+        let wrapper: String
+        /// The real driver and the searched directories, with their stamps when probed.
+        let sources: [String: String]
+        /// The link the sources were last checked in.
+        var checkedIn: String
     }
 
     init(scratch: ScratchArea) { self.scratch = scratch }
@@ -48,15 +61,19 @@ final class CompilerIdentity: Sendable {
     /// and the `-B` options in `args`, within link session `session`.
     func facts(driver: String, environment: [String], args: [String], directory: String, session: String) throws -> [String] {
         let real = realPath(driver) ?? driver
-        let probe = try remembered(in: memo, key: memoKey(real, environment: environment, args: args, directory: directory, session: session)) {
-            try Self.probe(driver: driver, environment: environment, prefixes: DriverOptions.prefixes(args), directory: directory)
-        }
+        let probe = try self.probe(driver: driver, environment: environment, args: args, directory: directory, session: session)
         // Tools are checked again every time: an in-place upgrade must miss.
         var out = ["driver", try contents.digest(of: real)] + probe.facts
         for tool in probe.tools { out += [tool.role, try contents.digest(of: tool.path)] }
         return out
     }
 
+    /// `facts`, and the digest of GCC's own lto-wrapper: what a whole link depends on.
+    func linkFacts(driver: String, environment: [String], args: [String], directory: String, session: String) throws -> [String] {
+        let probe = try self.probe(driver: driver, environment: environment, args: args, directory: directory, session: session)
+        return try facts(driver: driver, environment: environment, args: args, directory: directory, session: session)
+            + ["lto-wrapper", try contents.digest(of: probe.wrapper)]
+    }
     /// What the native options of `args` (`MachineDependence.nativeOptions`) expand to when
     /// this driver runs them here; empty when there are none.
     func nativeExpansion(driver: String, environment: [String], args: [String], directory: String, session: String) throws -> [String] {
@@ -95,30 +112,77 @@ final class CompilerIdentity: Sendable {
         return made
     }
 
-    private static func probe(driver: String, environment: [String], prefixes: [String], directory: String) throws -> Probe {
-        func ask(_ option: String) throws -> String {
-            var cmd = Command(executable: driver, argv: [driver] + prefixes + [option], environment: environment, directory: directory)
+    /// The stamp (identity) of a file or directory, `missing` when there is none.
+    static func stamp(_ path: String) -> String { FileIdentity(path: path)?.stamp ?? "missing" }
+
+    /// The driver's answers for `driver` with the prefixes of `args`, probed again when
+    /// anything they were drawn from changed since (see the type's comment).
+    private func probe(driver: String, environment: [String], args: [String], directory: String, session: String) throws -> Probe {
+        let prefixes = DriverOptions.prefixes(args)
+        let key = ([driver, directory] + prefixes
+            + ["COMPILER_PATH", "GCC_EXEC_PREFIX", "LIBRARY_PATH", "PATH"].map { lookup($0, in: environment) ?? "-" }).joined(separator: "\u{1}")
+        if var known = memo.withLock({ $0.use(key) }) {
+            if known.checkedIn == session { return known }
+            if known.sources[realPath(driver) ?? driver] != nil, known.sources.allSatisfy({ Self.stamp($0.key) == $0.value }) {
+                known.checkedIn = session
+                memo.withLock { [known] in _ = $0.insert(known, for: key) }
+                return known
+            }
+        }
+        let fresh = try Self.probe(driver: driver, environment: environment, prefixes: prefixes, directory: directory, session: session)
+        memo.withLock { _ = $0.insert(fresh, for: key) }
+        return fresh
+    }
+
+    private static func probe(driver: String, environment: [String], prefixes: [String], directory: String, session: String) throws -> Probe {
+        func ask(_ options: [String], environment: [String] = environment) throws -> String {
+            var cmd = Command(executable: driver, argv: [driver] + options, environment: environment, directory: directory)
             cmd.stdin = .null
             cmd.closeOtherDescriptors = true
             let (status, out) = try capture(cmd)
-            guard status.succeeded else { throw CompilerProbeError.failed(driver: driver, option: option) }
+            guard status.succeeded else { throw CompilerProbeError.failed(driver: driver, option: options.last ?? "") }
             return String(decoding: out, as: UTF8.self).trimmingWhitespace
         }
-        let version = try ask("-dumpfullversion")
-        let machine = try ask("-dumpmachine")
+        // Read first: anything that changes after this is seen by the next link's check.
+        let searched = searchedDirectories(try ask(prefixes + ["-print-search-dirs"]), path: lookup("PATH", in: environment), directory: directory)
+        let real = realPath(driver) ?? driver
+        var sources = [real: stamp(real)]
+        for dir in searched { sources[dir] = stamp(dir) }
+        let version = try ask(prefixes + ["-dumpfullversion"])
+        let machine = try ask(prefixes + ["-dumpmachine"])
         // The specs (built in, or a specs file in GCC's directory) shape lto1's and as's options.
-        let specs = Digest.of(try ask("-dumpspecs")).description
+        let specs = Digest.of(try ask(prefixes + ["-dumpspecs"])).description
         var tools: [(role: String, path: String)] = []
         for role in ["lto1", "as"] {
-            let named = try ask("-print-prog-name=" + role)
-            let found = named.contains("/") ? absolutePath(named, relativeTo: directory)
-                : (try? resolveExecutable(named, searchPath: lookup("PATH", in: environment), directory: directory)) ?? named
-            tools.append((role, realPath(found) ?? found))
+            tools.append((role, resolve(try ask(prefixes + ["-print-prog-name=" + role]), environment: environment, directory: directory)))
         }
         // A specs file in GCC's directory, if there is one (the driver answers a bare name if not).
-        let specsFile = try ask("-print-file-name=specs")
+        let specsFile = try ask(prefixes + ["-print-file-name=specs"])
         if specsFile.hasPrefix("/") { tools.append(("specs", specsFile)) }
-        return Probe(facts: ["version", version, "machine", machine, "specs", specs], tools: tools)
+        // As the shim finds it: without -B prefixes and COMPILER_PATH (which name ltod's own).
+        let wrapper = resolve(try ask(["-print-prog-name=lto-wrapper"], environment: environment.filter { !$0.hasPrefix("COMPILER_PATH=") }),
+                              environment: environment, directory: directory)
+        return Probe(facts: ["version", version, "machine", machine, "specs", specs], tools: tools, wrapper: wrapper,
+                     sources: sources, checkedIn: session)
+    }
+
+    /// A program the driver named: a path (made absolute and real), or a bare name found in PATH.
+    private static func resolve(_ named: String, environment: [String], directory: String) -> String {
+        let found = named.contains("/") ? absolutePath(named, relativeTo: directory)
+            : (try? resolveExecutable(named, searchPath: lookup("PATH", in: environment), directory: directory)) ?? named
+        return realPath(found) ?? found
+    }
+
+    /// The directories of `-print-search-dirs`' `programs:` and `libraries:` lines, and PATH's.
+    static func searchedDirectories(_ answer: String, path: String?, directory: String) -> [String] {
+        var dirs: [String] = []
+        for line in answer.split(separator: "\n") where line.hasPrefix("programs: ") || line.hasPrefix("libraries: ") {
+            let list = line.drop { $0 != " " }.dropFirst().drop { $0 == "=" }
+            dirs += list.split(separator: ":").map(String.init)
+        }
+        dirs += (path ?? "").split(separator: ":").map(String.init)
+        var seen = Set<String>()
+        return dirs.map { absolutePath($0, relativeTo: directory) }.filter { seen.insert($0).inserted }
     }
 }
 

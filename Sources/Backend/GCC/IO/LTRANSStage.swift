@@ -1,5 +1,6 @@
-// LTOGCCBackend: LTRANS jobs: answered from the cache, or compiled with the real driver
-// and stored; also the builds started ahead of lto-wrapper's request.
+// LTOGCCBackend: LTRANS jobs: answered from the cache (with what they printed when they
+// were built), or compiled with the real driver and stored. Used for every partition of a
+// WPA answered with finished objects, and for the LTRANS jobs lto-wrapper runs itself.
 import Foundation
 import LTOBackend
 import LTOGCC
@@ -30,57 +31,92 @@ struct LTRANSTarget: Sendable {
     let index: Int?
 }
 
+/// How an LTRANS job was answered.
+struct LTRANSAnswer: Sendable {
+    /// What to print and the status; the object is at the job's output when it is 0.
+    let output: JobOutput
+    /// The cache entry the object at the output is, when it is one.
+    let cached: Digest?
+}
+
 /// Answers LTRANS jobs from the cache or by running the real LTRANS.
 struct LTRANSStage: Sendable {
     let context: BackendContext
     let keys: KeyMaker
     let provenance: ProvenanceStore
     let audit: Auditor
-    let inflight = InFlight()
+    /// Shared by every link of the daemon: one key is built once.
+    let inflight: InFlight
 
-    /// Answers one LTRANS job of `session`.
-    func run(_ cmd: LTRANSCommand, job: DriverJob, session: GCCLinkSession) throws -> JobOutput {
-        if let reason = cmd.uncacheableReason {
-            context.stats.add(.ltransUncacheable)
-            let result = try job.run(context.runner, for: session)
-            session.record(PartitionOutcome(index: nil, key: nil, kind: .uncached, seconds: result.seconds, note: reason))
-            return result.output
-        }
-        let input = job.absolute(cmd.input)
-        let partition = try currentPartition(input, session: session)
-        let key = try keys.key(for: cmd, job: job, partition: partition.keying)
-        keys.count(key.form, partition.keying)
-        let target = LTRANSTarget(key: key, keying: partition.keying, input: input, inputIdentity: partition.identity,
-                                  output: job.absolute(cmd.output), index: partition.index)
-        let request = AuditRequest(command: cmd, job: job, compiler: key.compiler, key: key.key, partition: input)
-        return try inflight.buildOnce(key.key, for: session, reuse: { reuse(target, session: session, audit: request) },
-                                      build: { owner in try build(job, target, session: session, as: owner) })
+    /// The same stage counting into `stats`.
+    func recording(to stats: any StatisticsRecorder) -> LTRANSStage {
+        let counting = context.recording(to: stats)
+        return LTRANSStage(context: counting, keys: KeyMaker(context: counting, compilers: keys.compilers, audit: keys.audit),
+                           provenance: provenance, audit: audit, inflight: inflight)
     }
 
-    /// Answers from the cache if it can: the object is placed at the job's output (a private copy).
-    private func reuse(_ target: LTRANSTarget, session: GCCLinkSession, audit request: AuditRequest) -> JobOutput? {
+    /// Answers an LTRANS job lto-wrapper asked for itself.
+    func run(_ cmd: LTRANSCommand, job: DriverJob, session: GCCLinkSession) throws -> JobOutput {
+        session.withRecord { $0.detail.stages.ltransRequests += 1 }
+        if cmd.uncacheableReason != nil { return try answer(cmd, job: job, partition: nil, session: session).output }
+        return try answer(cmd, job: job, partition: currentPartition(job.absolute(cmd.input), session: session), session: session).output
+    }
+
+    /// Answers `cmd` run as `job` on `partition` (as WPA wrote it; nil for an uncacheable job).
+    func answer(_ cmd: LTRANSCommand, job: DriverJob, partition: PartitionRecord?, session: GCCLinkSession) throws -> LTRANSAnswer {
+        let output = job.absolute(cmd.output)
+        guard let partition, cmd.uncacheableReason == nil else {
+            context.stats.add(.ltransUncacheable)
+            unlink(output)
+            let result = try job.run(context.runner, for: session)
+            session.record(PartitionOutcome(index: partition?.index, key: nil, kind: .uncached, seconds: result.seconds, note: cmd.uncacheableReason))
+            return LTRANSAnswer(output: result.output, cached: nil)
+        }
+        let key = try keys.key(for: cmd, job: job, partition: partition.keying)
+        keys.count(key.form, partition.keying)
+        let target = LTRANSTarget(key: key, keying: partition.keying, input: partition.path, inputIdentity: partition.identity,
+                                  output: output, index: partition.index)
+        let request = AuditRequest(command: cmd, job: job, compiler: key.compiler, key: key.key, partition: partition.path)
+        // Set when the entry found was printed in another context: the build replaces it.
+        var stale = false
+        return try inflight.buildOnce(key.key, for: session, reuse: { reuse(target, job: job, session: session, audit: request, stale: &stale) },
+                                      build: { owner in try build(job, target, session: session, replacing: stale, as: owner) })
+    }
+
+    /// Answers from the cache if it can: the object is placed at the job's output, and what the
+    /// job printed when it was built is printed again, if it was printed in the same context.
+    private func reuse(_ target: LTRANSTarget, job: DriverJob, session: GCCLinkSession, audit request: AuditRequest,
+                       stale: inout Bool) -> LTRANSAnswer? {
         let key = target.key.key
         guard let hit = try? context.storage.retrieve(CacheKey(key), to: target.output) else { return nil }
-        let seconds = hit.info.buildSeconds
-        if session.withRecord({ $0.detail.prefetched.contains(key) }) {
-            session.record(PartitionOutcome(index: target.index, key: key, kind: .rebuilt, seconds: seconds, note: "built ahead of lto-wrapper's request"))
-            context.stats.add([.ltransRebuilt: 1, .cacheMisses: 1])
-            return JobOutput(exitStatus: 0, stdout: [], stderr: [])
+        if let printed = hit.info.diagnostics, job.diagnosticsContext(of: printed.stdout + printed.stderr) != printed.context {
+            // Printed for another terminal, or quoting a source file that has changed since.
+            unlink(target.output)
+            stale = true
+            return nil
         }
+        let seconds = hit.info.buildSeconds
         let renumbering = target.key.form == .canonical ? provenance.renumbering(of: key, keying: target.keying) : nil
         session.record(PartitionOutcome(index: target.index, key: key, kind: .reused, seconds: seconds, note: renumbering?.summary))
-        context.stats.add([.ltransReused: 1, .cacheHits: 1, .ltransSecondsSaved: seconds, .ltransCanonicalHits: renumbering == nil ? 0 : 1])
+        context.stats.add([.ltransReused: 1, .cacheHits: 1, .ltransSecondsSaved: seconds, .ltransCanonicalHits: renumbering == nil ? 0 : 1,
+                           .ltransReplayed: hit.info.diagnostics == nil ? 0 : 1])
         var reasons: Set<AuditReason> = []
         if renumbering != nil { reasons.insert(.canonicalOnly) }
         if hit.tier == .remote { reasons.insert(.remoteHit) }
         audit.sample(request, reasons: reasons)
-        return JobOutput(exitStatus: 0, stdout: [], stderr: [])
+        let printed = hit.info.diagnostics
+        return LTRANSAnswer(output: JobOutput(exitStatus: printed?.exitStatus ?? 0, stdout: printed?.stdout ?? [], stderr: printed?.stderr ?? []),
+                            cached: key)
     }
 
     /// Runs the real LTRANS as `owner`. The result is stored only if the partition file still is
     /// the one the key was computed from, so a file changed under ltod can never be cached under an old key.
-    private func build(_ job: DriverJob, _ target: LTRANSTarget, session: GCCLinkSession, as owner: SharedJob) throws -> JobOutput {
-        let (result, external) = try runListingReads(job, as: owner)
+    private func build(_ job: DriverJob, _ target: LTRANSTarget, session: GCCLinkSession, replacing: Bool,
+                       as owner: SharedJob) throws -> LTRANSAnswer {
+        // A file placed at the output may share a cache payload (a hard link): the compiler
+        // must write a new file, never into that one.
+        unlink(target.output)
+        let (result, external) = try job.runListingReads(context, for: owner)
         if !result.status.succeeded, let full = context.scratch.fullFilesystem() {
             _ = session.noteStoreWarning(full)
             throw LTRANSRefusal(reason: full)
@@ -89,84 +125,42 @@ struct LTRANSStage: Sendable {
         session.record(PartitionOutcome(index: target.index, key: target.key.key, kind: .rebuilt, seconds: result.seconds,
                                         note: external.map { "not stored: the assembler read " + $0.joined(separator: ", ") }))
         if external != nil { context.stats.add(.ltransUncacheable) }
+        var stored = false
         if result.status.succeeded && external == nil && FileIdentity(path: target.input) == target.inputIdentity {
-            store(target.key, keying: target.keying, object: target.output, partition: target.input, result: result, session: session)
+            stored = store(target.key, keying: target.keying, object: target.output, partition: target.input, job: job, result: result,
+                           session: session, replacing: replacing)
         }
-        return result.output
+        return LTRANSAnswer(output: result.output, cached: stored ? target.key.key : nil)
     }
 
-    /// Starts the LTRANS job lto-wrapper is about to ask for, when its key misses. Used when
-    /// lto-wrapper runs LTRANS serially: ltod then builds the misses in parallel on its scheduler.
-    /// (When lto-wrapper is parallel itself, building ahead measured slower, 7.8 s against 6.8 s
-    /// for a cold 201-partition link, so it is left to lto-wrapper.)
-    /// It runs on a private copy of the partition's bytes (the ones the key was computed
-    /// from), so nothing lto-wrapper does to its files can make the stored object stale.
-    func buildAhead(_ predicted: LTRANSCommand, bytes: [UInt8], keying: PartitionKeying, job: DriverJob, session: GCCLinkSession) {
-        guard predicted.uncacheableReason == nil, let key = try? keys.key(for: predicted, job: job, partition: keying),
-              !context.storage.contains(CacheKey(key.key)), let owner = inflight.claim(key.key, for: session)
-        else { return }
-        _ = session.withRecord { $0.detail.prefetched.insert(key.key) }
-        context.stats.add(.ltransPrefetched)
-        let privateBase = context.scratch.newPath("prefetch")
-        Thread.detachNewThread { [self] in
-            defer {
-                inflight.release(key.key)
-                unlink(privateBase + ".o")
-                unlink(privateBase + ".ltrans.o")
-            }
-            guard (try? writeFile(privateBase + ".o", bytes)) != nil else { return }
-            let args = predicted.retargeted(input: privateBase + ".o", output: privateBase + ".ltrans.o")
-            guard let (result, external) = try? runListingReads(job.with(arguments: args), as: owner) else { return }
-            context.stats.add([.ltransSecondsSpent: result.seconds, .ltransFailures: result.status.succeeded ? 0 : 1])
-            if result.status.succeeded && external == nil {
-                store(key, keying: keying, object: privateBase + ".ltrans.o", partition: privateBase + ".o", result: result, session: session)
-            }
-        }
-    }
-
-    /// Runs an LTRANS job with `-Wa,--MD,<file>` (which changes nothing in the object) so that
-    /// the assembler lists what it read. Returns nil as the second value only when it read
-    /// nothing but lto1's output; otherwise the files (or a reason), and the result is not stored.
-    private func runListingReads(_ job: DriverJob, as owner: SharedJob) throws -> (ProcessResult, external: [String]?) {
-        // A private TMPDIR, so that lto1's temporary assembler file is known to be the job's own.
-        let jobDirectory = try context.scratch.makeDirectory("job")
-        defer { try? FileManager.default.removeItem(atPath: jobDirectory) }
-        let deps = jobDirectory + "/deps.d"
-        guard !deps.contains(",") else { return (try job.run(context.runner, for: owner), ["(the cache path has a comma)"]) }
-        let listing = job.with(arguments: job.rawArguments + ["-Wa,--MD," + deps], setting: ["TMPDIR": jobDirectory])
-        let result = try listing.run(context.runner, for: owner)
-        guard let text = readFileText(deps), let listed = AssemblerDependencies.parse(text) else {
-            return (result, ["(no dependency list from the assembler)"])
-        }
-        let external = AssemblerDependencies.externalInputs(listed, privateDirectory: jobDirectory)
-        return (result, external.isEmpty ? nil : external)
-    }
-
-    /// Stores a finished LTRANS object, and the provenance of a canonical entry. Jobs that
-    /// printed diagnostics are not stored, so their warnings are shown again on every link
-    /// rather than lost on a hit. A failure to store is logged, and told to the user when the
-    /// link closes, once per link.
-    private func store(_ key: JobKey, keying: PartitionKeying, object: String, partition: String, result: ProcessResult,
-                       session: GCCLinkSession) {
-        guard result.stderr.isEmpty, result.stdout.isEmpty else { return }
+    /// Stores a finished LTRANS object with what the job printed (and the context it printed
+    /// it in), and the provenance of a canonical entry. Failed jobs never reach here. A failure
+    /// to store is logged, and told to the user when the link closes, once per link. Returns
+    /// whether the object is now the entry under the key.
+    private func store(_ key: JobKey, keying: PartitionKeying, object: String, partition: String, job: DriverJob, result: ProcessResult,
+                       session: GCCLinkSession, replacing: Bool) -> Bool {
+        let printed = result.stdout + result.stderr
+        let diagnostics = printed.isEmpty ? nil
+            : EntryDiagnostics(stdout: result.stdout, stderr: result.stderr, exitStatus: result.status.code, context: job.diagnosticsContext(of: printed))
         do {
-            try context.storage.store(CacheKey(key.key), from: object, info: EntryInfo(buildSeconds: result.seconds, target: session.target))
+            if replacing { try context.storage.remove(CacheKey(key.key)) }
+            try context.storage.store(CacheKey(key.key), from: object,
+                                      info: EntryInfo(buildSeconds: result.seconds, target: session.target, diagnostics: diagnostics))
         } catch {
             context.stats.add(.cacheStoreFailures)
             if session.noteStoreWarning("\(error)") {
                 context.log.warning("not cached: \(error)", metadata: ["target": "\(session.target)"])
             }
-            return
+            return false
         }
         if key.form == .canonical { provenance.record(key.key, keying: keying, partition: partition) }
+        return true
     }
 
     /// The partition at `path` as WPA wrote it in this link, or read now if it changed or is unknown.
     private func currentPartition(_ path: String, session: GCCLinkSession) throws -> PartitionRecord {
         if let known = session.withRecord({ $0.detail.partitions[path] }), FileIdentity(path: path) == known.identity { return known }
-        guard let (bytes, identity) = try? readFile(path: path) else { throw LTRANSError.unreadablePartition(path) }
-        return PartitionRecord(index: nil, path: path, identity: identity,
-                               keying: PartitionKeying(bytes, canonical: context.configuration.canonicalKeys), functions: functionBodies(in: bytes))
+        return try PartitionRecord(reading: path, index: nil, canonical: context.configuration.canonicalKeys)
     }
 }
 
@@ -174,6 +168,15 @@ struct LTRANSStage: Sendable {
 struct LTRANSRefusal: Error, CustomStringConvertible {
     let reason: String
     var description: String { reason }
+}
+
+extension PartitionRecord {
+    /// Reads and digests the partition at `path`.
+    init(reading path: String, index: Int?, canonical: Bool) throws {
+        guard let (bytes, identity) = try? readFile(path: path) else { throw LTRANSError.unreadablePartition(path) }
+        self.init(index: index, path: path, identity: identity, keying: PartitionKeying(bytes, canonical: canonical),
+                  functions: functionBodies(in: bytes))
+    }
 }
 
 /// The symbols whose GIMPLE bodies a partition carries (from its section names).

@@ -50,32 +50,3 @@ public enum ResponseFile {
         return args
     }
 }
-
-/// One entry of WPA's LTRANS output list (`-fltrans-output-list`): a priority line,
-/// then a partition path; a path starting with `*` is already compiled (pass-through).
-public struct LTRANSListEntry: Equatable, Sendable {
-    public let priority: Int
-    public let path: String
-    public let passThrough: Bool
-
-    /// Parses the list; nil if it is not in the expected shape (the caller then does not prefetch).
-    public static func parse(_ text: String) -> [LTRANSListEntry]? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        var entries: [LTRANSListEntry] = []
-        var i = 0
-        while i + 1 < lines.count {
-            guard let priority = Int(lines[i].trimmingPrefixWhitespace()) else { return nil }
-            let name = lines[i + 1]
-            guard !name.isEmpty else { return nil }
-            let pass = name.hasPrefix("*")
-            entries.append(.init(priority: priority, path: String(pass ? name.dropFirst() : name), passThrough: pass))
-            i += 2
-        }
-        guard lines[i...].allSatisfy(\.isEmpty) else { return nil }
-        return entries
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingPrefixWhitespace() -> Substring { drop(while: { $0 == " " || $0 == "\t" }) }
-}
