@@ -38,9 +38,6 @@ import Testing
             }
         }
         #expect(builds.withLock { $0 } == 4)
-        #expect(inflight.claim(Digest.of("k"), for: session) != nil)
-        #expect(inflight.claim(Digest.of("k"), for: session) == nil)
-        inflight.release(Digest.of("k"))
     }
 }
 

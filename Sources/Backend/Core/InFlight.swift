@@ -3,8 +3,8 @@
 import LTOHash
 import LTOSystem
 
-/// Jobs being built right now, by cache key. A request for a key that another link (or a
-/// build started ahead of its request) is building waits for it and then reuses its result.
+/// Jobs being built right now, by cache key. A request for a key that another link is
+/// building waits for it and then reuses its result.
 /// A build stops (its `SharedJob` is cancelled) only once the link that started it and every
 /// link waiting for it are cancelled.
 public final class InFlight: Sendable {
@@ -13,9 +13,6 @@ public final class InFlight: Sendable {
         let interest = Cancellation()
         /// The links (starter and waiters) that still want it.
         var parties = 1
-        /// A build started ahead of its request: the starter's cancellation and its handler,
-        /// withdrawn when the build is released.
-        var starter: (Cancellation, Cancellation.Registration?)?
     }
 
     private let running = Monitor<[Digest: Build]>([:])
@@ -39,22 +36,9 @@ public final class InFlight: Sendable {
         return try build(SharedJob(slots: owner.slots, cancellation: owner.cancellation))
     }
 
-    /// Claims `key` for a build started ahead of its request, for `owner`; nil when taken. The
-    /// caller runs the build as the job returned and calls `release(key)` when it ends; the
-    /// build is cancelled once the owner is and nobody else waits for it.
-    public func claim(_ key: Digest, for owner: some JobOwner) -> SharedJob? {
-        guard let interest = start(key) else { return nil }
-        let registration = owner.cancellation.onCancel { [self] in leave(key, interest) }
-        running.withLock { builds in
-            if builds[key]?.interest === interest { builds[key]!.starter = (owner.cancellation, registration) }
-        }
-        return SharedJob(slots: owner.slots, cancellation: interest)
-    }
-
-    /// Ends a claim, waking whoever waits for `key`.
-    public func release(_ key: Digest) {
-        let build = running.withLockBroadcasting { $0.removeValue(forKey: key) }
-        if let (starter, registration) = build?.starter { starter.remove(registration) }
+    /// Ends a build, waking whoever waits for `key`.
+    private func release(_ key: Digest) {
+        running.withLockBroadcasting { _ = $0.removeValue(forKey: key) }
     }
 
     /// Marks `key` as being built; its interest, or nil when someone else builds it.
