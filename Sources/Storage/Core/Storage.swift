@@ -96,6 +96,9 @@ public protocol CacheStorage: Sendable {
     /// `retrieve` for several entries at once, in as few index transactions as the tier can;
     /// one answer per request, in order.
     func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?]
+    /// `retrieveAll` from the local tier alone: for answers that must not take a remote entry
+    /// without the audit seeing it.
+    func retrieveAllLocally(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?]
     /// Stores a copy of the file at `source` under `key`; a key already present is kept.
     func store(_ key: CacheKey, from source: String, info: EntryInfo) throws
     /// Removes the entry for `key`; false when there was none.
@@ -116,6 +119,11 @@ extension CacheStorage {
     /// One `retrieve` after the other.
     public func retrieveAll(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?] {
         try requests.map { try retrieve($0.key, to: $0.destination) }
+    }
+
+    /// A single tier is local.
+    public func retrieveAllLocally(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?] {
+        try retrieveAll(requests)
     }
 }
 

@@ -68,6 +68,11 @@ public final class TieredStorage: CacheStorage {
         }
     }
 
+    /// The local tier's answers alone; the remote tier is not asked.
+    public func retrieveAllLocally(_ requests: [(key: CacheKey, destination: String)]) throws -> [CacheHit?] {
+        try local.retrieveAll(requests)
+    }
+
     /// Stores in the local tier now, and queues the entry for the remote tier.
     public func store(_ key: CacheKey, from source: String, info: EntryInfo) throws {
         try local.store(key, from: source, info: info)

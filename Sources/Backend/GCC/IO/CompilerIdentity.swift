@@ -68,11 +68,13 @@ final class CompilerIdentity: Sendable {
         return out
     }
 
-    /// `facts`, and the digest of GCC's own lto-wrapper: what a whole link depends on.
+    /// `facts`, the digest of GCC's own lto-wrapper and what the link's native options
+    /// expand to here: what a whole link depends on.
     func linkFacts(driver: String, environment: [String], args: [String], directory: String, session: String) throws -> [String] {
         let probe = try self.probe(driver: driver, environment: environment, args: args, directory: directory, session: session)
         return try facts(driver: driver, environment: environment, args: args, directory: directory, session: session)
             + ["lto-wrapper", try contents.digest(of: probe.wrapper)]
+            + ["native"] + nativeExpansion(driver: driver, environment: environment, args: args, directory: directory, session: session)
     }
     /// What the native options of `args` (`MachineDependence.nativeOptions`) expand to when
     /// this driver runs them here; empty when there are none.

@@ -57,16 +57,19 @@ struct WholeLinks: Sendable {
     /// (the objects at their new names) and what the link printed, with each object's entry
     /// and build time. nil when there is no usable record; then nothing is left behind.
     func answer(_ key: Digest, wrapper: Invocation) -> (output: JobOutput, objects: [(LinkAnswer.Object, seconds: Double)])? {
+        // With the audit on, remote entries are taken only where the audit sees them: by
+        // the LTRANS jobs of a link that runs WPA.
+        let retrieve = context.configuration.auditFraction > 0 ? context.storage.retrieveAllLocally : context.storage.retrieveAll
         let recordFile = context.scratch.newPath("link")
         defer { unlink(recordFile) }
-        guard let hit = try? context.storage.retrieve(CacheKey(key), to: recordFile),
+        guard let found = try? retrieve([(CacheKey(key), recordFile)]), let hit = found.first ?? nil,
               let text = readFileText(recordFile), let record = LinkAnswer(encoded: text) else { return nil }
         let job = DriverJob(driver: wrapper.env("COLLECT_GCC") ?? "", invocation: wrapper)
         if let printed = hit.info.diagnostics, job.diagnosticsContext(of: printed.stderr) != printed.context { return nil }
         guard let directory = Self.temporaryDirectory(wrapper) else { return nil }
         var names = TemporaryNames()
         let placed = record.objects.map { names.next(in: directory, suffix: $0.suffix) }
-        let restored = (try? context.storage.retrieveAll(zip(record.objects, placed).map { (CacheKey($0.key), $1) })) ?? []
+        let restored = (try? retrieve(zip(record.objects, placed).map { (CacheKey($0.key), $1) })) ?? []
         guard restored.count == placed.count, restored.allSatisfy({ $0 != nil }) else {
             placed.forEach { unlink($0) }
             return nil
