@@ -20,6 +20,8 @@ struct CycleResult: Codable, Sendable {
     var rebuiltBytes: Int?
     /// LTRANS outputs of plain `1to1` not byte-identical to any of the previous cycle's.
     var ltransChanged: Int?
+    /// Objects new, removed or changed by this cycle's compile (`ObjectChangeTracker`).
+    var objectsChanged = 0
     var wpa: Double
 
     var ratio: Double { ltod / plain }
@@ -60,6 +62,7 @@ struct WorkloadBench {
     let runner: Runner
     let work: String
     private var tracker = LTRANSOutputTracker()
+    private var objects = ObjectChangeTracker()
 
     init(workload: any Workload, settings: RunSettings, tools: Tools, runner: Runner, work: String) {
         self.workload = workload
@@ -117,12 +120,13 @@ struct WorkloadBench {
 
     private mutating func cycle(kind: String, n: Int, label: String, main: Daemon, bytes: Daemon?) throws -> CycleResult {
         let compile = try workload.build.compile()
+        let changedObjects = try objects.changed(workload.build.objects.map { workload.build.directory + "/" + $0 })
         let linker = makeLinker()
         let ltod = try linker.throughLtod(main, output: "app.ltod")
         let explained = try main.explain()
         var r = CycleResult(workload: workload.name, kind: kind, cycle: n, label: label, compile: compile, plain: 0, plain1to1: 0,
                             ltod: ltod, partitions: explained.total, rebuilt: explained.rebuilt,
-                            reusedCanonical: explained.reusedCanonical, wpa: explained.wpaSeconds)
+                            reusedCanonical: explained.reusedCanonical, objectsChanged: changedObjects, wpa: explained.wpaSeconds)
         if let bytes {
             r.ltodBytes = try linker.throughLtod(bytes, output: "app.ltod-bytes")
             r.rebuiltBytes = try bytes.explain().rebuilt
@@ -142,7 +146,8 @@ struct WorkloadBench {
         let name = "\(kind) #\(n + 1) (\(label))"
         try linker.requireIdentical("app.ltod", reference, workload: workload.name, cycle: name)
         if bytes != nil { try linker.requireIdentical("app.ltod-bytes", reference, workload: workload.name, cycle: name) }
-        progress(String(format: "%@ %@: plain %.2f s, ltod %.2f s, rebuilt %d of %d", workload.name, name, r.plain, r.ltod, r.rebuilt, r.partitions))
+        progress(String(format: "%@ %@: plain %.2f s, ltod %.2f s, rebuilt %d of %d, floor %@, objects changed %d", workload.name, name,
+                        r.plain, r.ltod, r.rebuilt, r.partitions, r.ltransChanged.map(String.init) ?? "-", r.objectsChanged))
         return r
     }
 }
