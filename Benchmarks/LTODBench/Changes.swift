@@ -57,7 +57,7 @@ extension Summary {
         return [rebuilt, ratio, identical]
     }
 
-    /// The replays' totals and medians; empty when there are none.
+    /// The replays' totals and medians, and the audits; empty when there are none.
     func changesMarkdown() -> String {
         var out = ""
         let replays = workloads.filter { $0.name.hasPrefix("replay-") }
@@ -70,6 +70,11 @@ extension Summary {
                         "ratio median (all / changing)", "rebuilt median (all / changing)", "floor median (changing)"])
             out += row(Array(repeating: "---", count: 9))
             for w in replays { out += replayRow(w) }
+        }
+        let audited = workloads.compactMap { w in w.audit.map { (w.name, $0) } }
+        if !audited.isEmpty {
+            out += "\n## Audit\n\n" + row(["workload", "fraction", "audit runs", "audit mismatches"]) + row(["---", "---", "---", "---"])
+            for (name, a) in audited { out += row([name, "\(a.fraction)", "\(a.runs)", "\(a.mismatches)"]) }
         }
         return out
     }

@@ -42,6 +42,16 @@ struct WorkloadResult: Codable, Sendable {
     var peakRSS = 0
     var peakRSSBytesKey: Int?
     var cacheBytes = 0
+    /// The audit's counters, when the daemons ran with `--audit`.
+    var audit: AuditCounts?
+}
+
+/// What ltod's audit did in one workload: `ltrans.audit_runs` and `ltrans.audit_mismatches`
+/// of the canonical-key daemon, run with `LTOD_AUDIT=fraction`.
+struct AuditCounts: Codable, Sendable {
+    var fraction: Double
+    var runs: Int
+    var mismatches: Int
 }
 
 /// Settings shared by every workload of a run.
@@ -50,7 +60,15 @@ struct RunSettings: Sendable {
     var keyModes: [KeyMode]?
     var ceiling: Bool
     var repeats: Int
+    /// The daemons' audit fraction (`LTOD_AUDIT`); nil leaves their default.
+    var audit: Double?
     var hitSamples = 20
+
+    /// The environment that sets the audit fraction, `LTOD_AUDIT_LOCATIONS` too.
+    var daemonEnvironment: [String: String] {
+        guard let audit else { return [:] }
+        return ["LTOD_AUDIT": "\(audit)", "LTOD_AUDIT_LOCATIONS": "\(audit)"]
+    }
 }
 
 /// Runs one workload: cold link, no-op relinks, then every edit cycle, each through ltod
@@ -75,10 +93,11 @@ struct WorkloadBench {
     mutating func run() throws -> WorkloadResult {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let modes = settings.keyModes ?? workload.defaultKeyModes
-        let main = try tools.startDaemon(in: work + "/daemon-canonical", runner: runner)
+        let env = settings.daemonEnvironment
+        let main = try tools.startDaemon(in: work + "/daemon-canonical", extraEnv: env, runner: runner)
         defer { main.stop() }
         let bytes = modes.contains(.bytes)
-            ? try tools.startDaemon(in: work + "/daemon-bytes", extraEnv: ["LTOD_CANONICAL_KEYS": "0"], runner: runner) : nil
+            ? try tools.startDaemon(in: work + "/daemon-bytes", extraEnv: env.merging(["LTOD_CANONICAL_KEYS": "0"]) { $1 }, runner: runner) : nil
         defer { bytes?.stop() }
 
         try workload.setUp()
@@ -99,6 +118,11 @@ struct WorkloadBench {
         result.peakRSS = try main.peakRSS()
         result.peakRSSBytesKey = try bytes?.peakRSS()
         result.cacheBytes = try main.cacheBytes()
+        if let fraction = settings.audit {
+            progress("\(workload.name): waiting for the audits to end")
+            let (runs, mismatches) = try main.auditCounts()
+            result.audit = AuditCounts(fraction: fraction, runs: runs, mismatches: mismatches)
+        }
         return result
     }
 

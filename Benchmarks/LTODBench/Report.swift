@@ -79,6 +79,7 @@ struct WorkloadSummary: Codable, Sendable {
     var ltransChangedFractionTotal: Double?
     /// Totals, and medians over the cycles that changed an object.
     var changes: ChangeSummary
+    var audit: AuditCounts?
 
     init?(_ r: WorkloadResult) {
         guard let cold = r.cycles.first(where: { $0.kind == "cold" }),
@@ -113,6 +114,7 @@ struct WorkloadSummary: Codable, Sendable {
         ltransChangedFractionMedian = median(ceiling.map { fraction($0.0, $0.1) })
         ltransChangedFractionTotal = ceiling.isEmpty ? nil : fraction(ceiling.map(\.0).reduce(0, +), ceiling.map(\.1).reduce(0, +))
         changes = ChangeSummary(edited)
+        audit = r.audit
     }
 }
 
@@ -155,6 +157,10 @@ struct Summary: Codable, Sendable {
                               met: body.relinkRatioMedian <= 0.25))
         }
         if w.name.hasPrefix("replay-") { goals += replayGoals(w) }
+        if let audit = w.audit, audit.fraction > 0 {
+            goals.append(Goal(goal: "audit mismatches = 0", workload: w.name,
+                              measured: "\(audit.mismatches) of \(audit.runs) audited (fraction \(audit.fraction))", met: audit.mismatches == 0))
+        }
         goals.append(Goal(goal: "no-op relink within 100 ms of the final ld", workload: w.name,
                           measured: String(format: "+%.0f ms (%.2f s vs %.2f s)", w.noopOverFinalLink * 1000, w.noop.ltod.median, w.finalLinkMedian),
                           met: w.noopOverFinalLink <= 0.1))

@@ -35,8 +35,15 @@ struct RunBench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Replay: libraries and other link inputs after the objects.") var libs = ""
     @Flag(help: "Measure the remote tier instead: two daemons with separate local caches sharing one Redis (results-remote.md, remote.json).")
     var remote = false
+    @Option(help: "Run the daemons with this audit fraction (LTOD_AUDIT, and LTOD_AUDIT_LOCATIONS) and report their audit counters; not with --remote.")
+    var audit: Double?
     @Option(help: "Write results.md and summary.json here.") var out: String?
     @Option(help: "Working directory (default: a new one under /tmp, removed after a successful run).") var workdir: String?
+
+    func validate() throws {
+        if let audit, !(0...1).contains(audit) { throw ValidationError("--audit: \(audit) is not a fraction from 0 to 1") }
+        if audit != nil && remote { throw ValidationError("--audit does not apply to --remote") }
+    }
 
     func run() throws {
         // Absolute: links run in each workload's directory and name files under it.
@@ -92,7 +99,7 @@ struct RunBench: ParsableCommand {
             guard let m = KeyMode(rawValue: name) else { throw ValidationError("--key-modes: \(name) is not canonical or bytes") }
             return m
         } }
-        return RunSettings(flags: words(flags), keyModes: modes, ceiling: ceiling, repeats: repeats ?? (quick ? 1 : 3))
+        return RunSettings(flags: words(flags), keyModes: modes, ceiling: ceiling, repeats: repeats ?? (quick ? 1 : 3), audit: audit)
     }
 
     private func chosenWorkloads(work: String, runner: Runner) throws -> [any Workload] {
