@@ -67,6 +67,7 @@ struct WorkloadSummary: Codable, Sendable {
     var peakRssBytes: Int
     var peakRssBytesKeyDaemon: Int?
     var cacheBytes: Int
+    /// Cache bytes per MiB of the linked program.
     var cacheBytesPerProgramMb: Double
     var edits: [EditSummary]
     var relinkRatioMedian: Double
@@ -101,7 +102,7 @@ struct WorkloadSummary: Codable, Sendable {
         peakRssBytes = r.peakRSS
         peakRssBytesKeyDaemon = r.peakRSSBytesKey
         cacheBytes = r.cacheBytes
-        cacheBytesPerProgramMb = Double(r.cacheBytes) / max(1, Double(r.programBytes) / 1_048_576)
+        cacheBytesPerProgramMb = r.programBytes > 0 ? Double(r.cacheBytes) / (Double(r.programBytes) / 1_048_576) : 0
         edits = kinds.compactMap { k in EditSummary(kind: k, edited.filter { $0.kind == k }) }
         relinkRatioMedian = median(edited.map(\.ratio)) ?? 0
         rebuiltFractionMedian = median(edited.map { fraction($0.rebuilt, $0.partitions) }) ?? 0
