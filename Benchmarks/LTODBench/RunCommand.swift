@@ -38,7 +38,8 @@ struct RunBench: ParsableCommand {
     @Option(help: "Run the daemons with this audit fraction (LTOD_AUDIT, and LTOD_AUDIT_LOCATIONS) and report their audit counters; not with --remote.")
     var audit: Double?
     @Option(help: "Write results.md and summary.json here.") var out: String?
-    @Option(help: "Working directory (default: a new one under /tmp, removed after a successful run).") var workdir: String?
+    @Option(help: "Working directory (default: a new one under /tmp for this run alone, removed after a successful run).")
+    var workdir: String?
 
     func validate() throws {
         if let audit, !(0...1).contains(audit) { throw ValidationError("--audit: \(audit) is not a fraction from 0 to 1") }
@@ -47,7 +48,7 @@ struct RunBench: ParsableCommand {
 
     func run() throws {
         // Absolute: links run in each workload's directory and name files under it.
-        let work = URL(fileURLWithPath: workdir ?? NSTemporaryDirectory() + "ltod-bench-\(getpid())").standardizedFileURL.path
+        let work = URL(fileURLWithPath: try workdir ?? newTemporaryDirectory()).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let runner = try Runner(log: work + "/commands.log")
         let tools = try Tools(runner: runner)
@@ -100,6 +101,15 @@ struct RunBench: ParsableCommand {
             return m
         } }
         return RunSettings(flags: words(flags), keyModes: modes, ceiling: ceiling, repeats: repeats ?? (quick ? 1 : 3), audit: audit)
+    }
+
+    /// A directory of this run's own under the temporary directory (mkdtemp).
+    private func newTemporaryDirectory() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "ltod-bench-XXXXXX").utf8CString)
+        guard mkdtemp(&template) != nil else {
+            throw BenchError.badRecipe("cannot create a directory under \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
+        }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func chosenWorkloads(work: String, runner: Runner) throws -> [any Workload] {
