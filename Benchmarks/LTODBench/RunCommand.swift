@@ -9,6 +9,8 @@ struct RunBench: ParsableCommand {
         commandName: "run",
         abstract: "Measure relinks through ltod against plain gcc -flto on generated programs, Lua and a git history.",
         discussion: """
+            The replay follows first parents: the commits of `git rev-list --first-parent REF`, so a
+            merge counts as one commit, the whole merged branch at once.
             Replay example (Lua's own history; any repository and recipe work the same way):
               ltod-bench run --workloads replay --repo /tmp/lua --commits 30 --sources '*.c' \\
                 --exclude 'onelua.c,ltests.c' --cflags '-O2 -std=c99 -DLUA_USE_LINUX' --libs '-lm -ldl'
@@ -27,7 +29,8 @@ struct RunBench: ParsableCommand {
     var ceiling = true
     @Option(help: "Lua 5.4 sources prepared by Tests/Fixtures/fetch-lua.sh.") var lua = "/tmp/ltod-fixtures/lua54"
     @Option(help: "Git repository to replay (a path; it is cloned, never changed).") var repo: String?
-    @Option(help: "Commits to replay: the last N on --ref, after a cold link of the one before (default 30; --quick: 3).") var commits: Int?
+    @Option(help: "Commits to replay: the last N first-parent commits of --ref, after a cold link of the one before (default 30; --quick: 3).")
+    var commits: Int?
     @Option(help: "Branch or commit whose history is replayed.") var ref = "HEAD"
     @Option(help: "Replay: comma-separated patterns of the .c files to build, over git ls-files (`*` stops at `/`).") var sources = "*.c"
     @Option(help: "Replay: comma-separated patterns of files to leave out (e.g. other programs' mains).") var exclude = ""
