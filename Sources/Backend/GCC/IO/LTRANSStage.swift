@@ -47,9 +47,9 @@ struct LTRANSStage: Sendable {
             return result.output
         }
         let input = job.absolute(cmd.input)
-        let partition = try currentPartition(input, session: session)
+        let partition = try currentPartition(input, for: cmd, session: session)
         let key = try keys.key(for: cmd, job: job, partition: partition.keying)
-        keys.count(key.form, partition.keying)
+        keys.count(key, partition.keying)
         let target = LTRANSTarget(key: key, keying: partition.keying, input: input, inputIdentity: partition.identity,
                                   output: job.absolute(cmd.output), index: partition.index)
         let request = AuditRequest(command: cmd, job: job, compiler: key.compiler, key: key.key, partition: input)
@@ -67,11 +67,11 @@ struct LTRANSStage: Sendable {
             context.stats.add([.ltransRebuilt: 1, .cacheMisses: 1])
             return JobOutput(exitStatus: 0, stdout: [], stderr: [])
         }
-        let renumbering = target.key.form == .canonical ? provenance.renumbering(of: key, keying: target.keying) : nil
-        session.record(PartitionOutcome(index: target.index, key: key, kind: .reused, seconds: seconds, note: renumbering?.summary))
-        context.stats.add([.ltransReused: 1, .cacheHits: 1, .ltransSecondsSaved: seconds, .ltransCanonicalHits: renumbering == nil ? 0 : 1])
-        var reasons: Set<AuditReason> = []
-        if renumbering != nil { reasons.insert(.canonicalOnly) }
+        let origin = provenance.origin(of: target.key, keying: target.keying)
+        session.record(PartitionOutcome(index: target.index, key: key, kind: .reused, seconds: seconds, note: origin.note))
+        context.stats.add([.ltransReused: 1, .cacheHits: 1, .ltransSecondsSaved: seconds, .ltransCanonicalHits: origin.renumbering == nil ? 0 : 1,
+                           .ltransLocationHits: origin.moved == nil ? 0 : 1])
+        var reasons = origin.auditReasons
         if hit.tier == .remote { reasons.insert(.remoteHit) }
         audit.sample(request, reasons: reasons)
         return JobOutput(exitStatus: 0, stdout: [], stderr: [])
@@ -158,15 +158,20 @@ struct LTRANSStage: Sendable {
             }
             return
         }
-        if key.form == .canonical { provenance.record(key.key, keying: keying, partition: partition) }
+        provenance.record(key, keying: keying, partition: partition)
     }
 
-    /// The partition at `path` as WPA wrote it in this link, or read now if it changed or is unknown.
-    private func currentPartition(_ path: String, session: GCCLinkSession) throws -> PartitionRecord {
-        if let known = session.withRecord({ $0.detail.partitions[path] }), FileIdentity(path: path) == known.identity { return known }
+    /// The partition at `path` as WPA wrote it in this link, or read now if it changed, is
+    /// unknown or was digested without the location-free digest `cmd`'s key can use.
+    private func currentPartition(_ path: String, for cmd: LTRANSCommand, session: GCCLinkSession) throws -> PartitionRecord {
+        let locations = keys.locationDigester(for: cmd)
+        if let known = session.withRecord({ $0.detail.partitions[path] }), FileIdentity(path: path) == known.identity,
+           locations == nil || known.keying.withoutLocations != nil {
+            return known
+        }
         guard let (bytes, identity) = try? readFile(path: path) else { throw LTRANSError.unreadablePartition(path) }
-        return PartitionRecord(index: nil, path: path, identity: identity,
-                               keying: PartitionKeying(bytes, canonical: context.configuration.canonicalKeys), functions: functionBodies(in: bytes))
+        let keying = PartitionKeying(bytes, canonical: context.configuration.canonicalKeys, locations: locations)
+        return PartitionRecord(index: nil, path: path, identity: identity, keying: keying, functions: functionBodies(in: bytes))
     }
 }
 

@@ -21,11 +21,12 @@ struct WPAStage: Sendable {
         var records: [PartitionRecord] = []
         for (index, entry) in entries.enumerated() where !entry.passThrough {
             guard let (bytes, identity) = try? readFile(path: job.absolute(entry.path)) else { continue }
-            let keying = PartitionKeying(bytes, canonical: context.configuration.canonicalKeys)
+            let predicted = wpa.predictedLTRANS(index: index, input: entry.path)
+            let keying = PartitionKeying(bytes, canonical: context.configuration.canonicalKeys,
+                                         locations: predicted.flatMap(ltrans.keys.locationDigester(for:)))
             records.append(PartitionRecord(index: index, path: job.absolute(entry.path), identity: identity, keying: keying,
                                            functions: functionBodies(in: bytes)))
-            if context.configuration.prefetch && wpa.ltransRunsSerially,
-               let predicted = wpa.predictedLTRANS(index: index, input: entry.path) {
+            if context.configuration.prefetch && wpa.ltransRunsSerially, let predicted {
                 ltrans.buildAhead(predicted, bytes: bytes, keying: keying, job: job, session: session)
             }
         }
