@@ -84,7 +84,8 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LTOGCCBackend",
-            dependencies: ["LTOBackend", "LTOConfig", "LTOGCC", "LTOHash", "LTOObject", "LTOStatistics", "LTOStorage", "LTOSystem", logging],
+            dependencies: ["CZstd", "LTOBackend", "LTOConfig", "LTOGCC", "LTOHash", "LTOObject", "LTOStatistics", "LTOStorage", "LTOSystem",
+                           logging],
             path: "Sources/Backend/GCC/IO", swiftSettings: strict),
 
         .target(
@@ -130,7 +131,7 @@ let package = Package(
             dependencies: ["LTOConfig", "LTOHash", "LTOLocalStorage", "LTORedisStorage", "LTOStatistics", "LTOStorage", "LTOTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "LTOGCCTests", dependencies: ["CZstd", "LTOGCC", "LTOHash", "LTOObject", "LTOSystem", "LTOTestSupport", "SyntheticC"],
+            name: "LTOGCCTests", dependencies: ["LTOGCC", "LTOGCCBackend", "LTOHash", "LTOObject", "LTOSystem", "LTOTestSupport", "SyntheticC"],
             swiftSettings: strict),
         .testTarget(
             name: "LTOBackendTests", dependencies: ["LTOBackend", "LTOHash", "LTOSystem", "LTOTestSupport"], swiftSettings: strict),

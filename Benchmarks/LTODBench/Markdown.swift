@@ -39,13 +39,14 @@ extension Summary {
         }
         out += String(format: "\nOverall: relink ratio ltod/plain median %.2f, partitions rebuilt median %@.\n",
                       relinkRatioMedian, pct(rebuiltFractionMedian))
+        out += changesMarkdown()
         out += "\n## Goals\n\n" + row(["goal", "workload", "measured", "met"]) + row(["---", "---", "---", "---"])
         for g in goals { out += row([g.goal, g.workload, g.measured, g.met ? "yes" : "**no**"]) }
         return out
     }
 
-    private func row(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |\n" }
+    func row(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |\n" }
     private func secs(_ t: Double) -> String { String(format: "%.2f s", t) }
-    private func pct(_ f: Double) -> String { String(format: "%.1f%%", f * 100) }
+    func pct(_ f: Double) -> String { String(format: "%.1f%%", f * 100) }
     private func spread(_ s: Spread) -> String { String(format: "%.2f/%.2f/%.2f", s.min, s.median, s.max) }
 }

@@ -21,6 +21,8 @@ struct CycleResult: Codable, Sendable {
     var rebuiltBytes: Int?
     /// LTRANS outputs of plain `1to1` not byte-identical to any of the previous cycle's.
     var ltransChanged: Int?
+    /// Objects new, removed or changed by this cycle's compile (`ObjectChangeTracker`).
+    var objectsChanged = 0
     var wpa: Double
     /// Plain `1to1` without `-save-temps`, when `plain1to1` had it (cold and shared-header
     /// cycles with the ceiling measured): what the 1to1 goals compare with.
@@ -55,6 +57,16 @@ struct WorkloadResult: Codable, Sendable {
     var noopWithoutWholeLink: [Double] = []
     /// WPA's time in each of them.
     var noopWithoutWholeLinkWPA: [Double] = []
+    /// The audit's counters, when the daemons ran with `--audit`.
+    var audit: AuditCounts?
+}
+
+/// What ltod's audit did in one workload: `ltrans.audit_runs` and `ltrans.audit_mismatches`
+/// of the canonical-key daemon, run with `LTOD_AUDIT=fraction`.
+struct AuditCounts: Codable, Sendable {
+    var fraction: Double
+    var runs: Int
+    var mismatches: Int
 }
 
 /// Settings shared by every workload of a run.
@@ -63,7 +75,15 @@ struct RunSettings: Sendable {
     var keyModes: [KeyMode]?
     var ceiling: Bool
     var repeats: Int
+    /// The daemons' audit fraction (`LTOD_AUDIT`); nil leaves their default.
+    var audit: Double?
     var hitSamples = 20
+
+    /// The environment that sets the audit fraction, `LTOD_AUDIT_LOCATIONS` too.
+    var daemonEnvironment: [String: String] {
+        guard let audit else { return [:] }
+        return ["LTOD_AUDIT": "\(audit)", "LTOD_AUDIT_LOCATIONS": "\(audit)"]
+    }
 }
 
 /// Runs one workload: cold link, no-op relinks, then every edit cycle, each through ltod
@@ -75,6 +95,7 @@ struct WorkloadBench {
     let runner: Runner
     let work: String
     private var tracker = LTRANSOutputTracker()
+    private var objects = ObjectChangeTracker()
 
     init(workload: any Workload, settings: RunSettings, tools: Tools, runner: Runner, work: String) {
         self.workload = workload
@@ -87,10 +108,11 @@ struct WorkloadBench {
     mutating func run() throws -> WorkloadResult {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let modes = settings.keyModes ?? workload.defaultKeyModes
-        let main = try tools.startDaemon(in: work + "/daemon-canonical", runner: runner)
+        let env = settings.daemonEnvironment
+        let main = try tools.startDaemon(in: work + "/daemon-canonical", extraEnv: env, runner: runner)
         defer { main.stop() }
         let bytes = modes.contains(.bytes)
-            ? try tools.startDaemon(in: work + "/daemon-bytes", extraEnv: ["LTOD_CANONICAL_KEYS": "0"], runner: runner) : nil
+            ? try tools.startDaemon(in: work + "/daemon-bytes", extraEnv: env.merging(["LTOD_CANONICAL_KEYS": "0"]) { $1 }, runner: runner) : nil
         defer { bytes?.stop() }
 
         try workload.setUp()
@@ -113,6 +135,11 @@ struct WorkloadBench {
         result.peakRSS = try main.peakRSS()
         result.peakRSSBytesKey = try bytes?.peakRSS()
         result.cacheBytes = try main.cacheBytes()
+        if let fraction = settings.audit {
+            progress("\(workload.name): waiting for the audits to end")
+            let (runs, mismatches) = try main.auditCounts()
+            result.audit = AuditCounts(fraction: fraction, runs: runs, mismatches: mismatches)
+        }
         return result
     }
 
@@ -184,12 +211,13 @@ struct WorkloadBench {
     private mutating func cycle(kind: String, n: Int, label: String, main: Daemon, bytes: Daemon?) throws -> CycleResult {
         let load = loadAverage()
         let compile = try workload.build.compile()
+        let changedObjects = try objects.changed(workload.build.objects.map { workload.build.directory + "/" + $0 })
         let linker = makeLinker()
         let ltod = try linker.throughLtod(main, output: "app.ltod")
         let explained = try main.explain()
         var r = CycleResult(workload: workload.name, kind: kind, cycle: n, label: label, compile: compile, plain: 0, plain1to1: 0,
                             ltod: ltod, partitions: explained.total, rebuilt: explained.rebuilt,
-                            reusedCanonical: explained.reusedCanonical, wpa: explained.wpaSeconds)
+                            reusedCanonical: explained.reusedCanonical, objectsChanged: changedObjects, wpa: explained.wpaSeconds)
         r.load = load
         if let bytes {
             r.ltodBytes = try linker.throughLtod(bytes, output: "app.ltod-bytes")
@@ -213,7 +241,8 @@ struct WorkloadBench {
         let name = "\(kind) #\(n + 1) (\(label))"
         try linker.requireIdentical("app.ltod", reference, workload: workload.name, cycle: name)
         if bytes != nil { try linker.requireIdentical("app.ltod-bytes", reference, workload: workload.name, cycle: name) }
-        progress(String(format: "%@ %@: plain %.2f s, ltod %.2f s, rebuilt %d of %d", workload.name, name, r.plain, r.ltod, r.rebuilt, r.partitions))
+        progress(String(format: "%@ %@: plain %.2f s, ltod %.2f s, rebuilt %d of %d, floor %@, objects changed %d", workload.name, name,
+                        r.plain, r.ltod, r.rebuilt, r.partitions, r.ltransChanged.map(String.init) ?? "-", r.objectsChanged))
         return r
     }
 }

@@ -9,6 +9,8 @@ struct RunBench: ParsableCommand {
         commandName: "run",
         abstract: "Measure relinks through ltod against plain gcc -flto on generated programs, Lua and a git history.",
         discussion: """
+            The replay follows first parents: the commits of `git rev-list --first-parent REF`, so a
+            merge counts as one commit, the whole merged branch at once.
             Replay example (Lua's own history; any repository and recipe work the same way):
               ltod-bench run --workloads replay --repo /tmp/lua --commits 30 --sources '*.c' \\
                 --exclude 'onelua.c,ltests.c' --cflags '-O2 -std=c99 -DLUA_USE_LINUX' --libs '-lm -ldl'
@@ -27,7 +29,8 @@ struct RunBench: ParsableCommand {
     var ceiling = true
     @Option(help: "Lua 5.4 sources prepared by Tests/Fixtures/fetch-lua.sh.") var lua = "/tmp/ltod-fixtures/lua54"
     @Option(help: "Git repository to replay (a path; it is cloned, never changed).") var repo: String?
-    @Option(help: "Commits to replay: the last N on --ref, after a cold link of the one before (default 30; --quick: 3).") var commits: Int?
+    @Option(help: "Commits to replay: the last N first-parent commits of --ref, after a cold link of the one before (default 30; --quick: 3).")
+    var commits: Int?
     @Option(help: "Branch or commit whose history is replayed.") var ref = "HEAD"
     @Option(help: "Replay: comma-separated patterns of the .c files to build, over git ls-files (`*` stops at `/`).") var sources = "*.c"
     @Option(help: "Replay: comma-separated patterns of files to leave out (e.g. other programs' mains).") var exclude = ""
@@ -35,12 +38,20 @@ struct RunBench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Replay: libraries and other link inputs after the objects.") var libs = ""
     @Flag(help: "Measure the remote tier instead: two daemons with separate local caches sharing one Redis (results-remote.md, remote.json).")
     var remote = false
+    @Option(help: "Run the daemons with this audit fraction (LTOD_AUDIT, and LTOD_AUDIT_LOCATIONS) and report their audit counters; not with --remote.")
+    var audit: Double?
     @Option(help: "Write results.md and summary.json here.") var out: String?
-    @Option(help: "Working directory (default: a new one under /tmp, removed after a successful run).") var workdir: String?
+    @Option(help: "Working directory (default: a new one under /tmp for this run alone, removed after a successful run).")
+    var workdir: String?
+
+    func validate() throws {
+        if let audit, !(0...1).contains(audit) { throw ValidationError("--audit: \(audit) is not a fraction from 0 to 1") }
+        if audit != nil && remote { throw ValidationError("--audit does not apply to --remote") }
+    }
 
     func run() throws {
         // Absolute: links run in each workload's directory and name files under it.
-        let work = URL(fileURLWithPath: workdir ?? NSTemporaryDirectory() + "ltod-bench-\(getpid())").standardizedFileURL.path
+        let work = URL(fileURLWithPath: try workdir ?? newTemporaryDirectory()).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let runner = try Runner(log: work + "/commands.log")
         let tools = try Tools(runner: runner)
@@ -92,7 +103,16 @@ struct RunBench: ParsableCommand {
             guard let m = KeyMode(rawValue: name) else { throw ValidationError("--key-modes: \(name) is not canonical or bytes") }
             return m
         } }
-        return RunSettings(flags: words(flags), keyModes: modes, ceiling: ceiling, repeats: repeats ?? (quick ? 1 : 3))
+        return RunSettings(flags: words(flags), keyModes: modes, ceiling: ceiling, repeats: repeats ?? (quick ? 1 : 3), audit: audit)
+    }
+
+    /// A directory of this run's own under the temporary directory (mkdtemp).
+    private func newTemporaryDirectory() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "ltod-bench-XXXXXX").utf8CString)
+        guard mkdtemp(&template) != nil else {
+            throw BenchError.badRecipe("cannot create a directory under \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
+        }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func chosenWorkloads(work: String, runner: Runner) throws -> [any Workload] {

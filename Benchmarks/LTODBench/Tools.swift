@@ -153,6 +153,23 @@ struct Daemon: Sendable {
         while kill(pid, 0) == 0 && Date() < deadline { usleep(10_000) }
     }
 
+    /// `ltrans.audit_runs` and `ltrans.audit_mismatches` once every audit the daemon sampled has
+    /// ended: an audit keeps its evidence in `<cache>/audit/` while it runs, and afterwards only
+    /// after a mismatch. Throws when audits are still running after `timeout`.
+    func auditCounts(timeout: Duration = .seconds(900)) throws -> (runs: Int, mismatches: Int) {
+        let evidence = (env["LTOD_CACHE_DIR"] ?? "") + "/audit"
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let kept = (try? FileManager.default.contentsOfDirectory(atPath: evidence).count) ?? 0
+            let mismatches = Int(try stat("ltrans", "audit_mismatches"))
+            if kept <= mismatches { return (Int(try stat("ltrans", "audit_runs")), mismatches) }
+            guard ContinuousClock.now < deadline else {
+                throw BenchError.badDaemonReply("\(kept - mismatches) audits still running in \(evidence) after \(timeout)")
+            }
+            usleep(200_000)
+        }
+    }
+
     /// One number of `ltoc stats --json`: `group.name`; 0 when it is null.
     func stat(_ group: String, _ name: String) throws -> Double {
         guard let groupValues = try json([ltoc, "stats", "--json"])[group] as? [String: Any] else {

@@ -128,8 +128,9 @@ struct LuaWorkload: Workload {
     }
 }
 
-/// The last N commits of a git repository, replayed one by one: a local clone is checked
-/// out at each commit, make rebuilds what changed, and the program is relinked.
+/// The last N first-parent commits of a git repository (a merge is one commit), replayed one
+/// by one: a local clone is checked out at each commit, make rebuilds what changed, and the
+/// program is relinked.
 struct ReplayWorkload: Workload {
     let repository: String
     let commits: Int

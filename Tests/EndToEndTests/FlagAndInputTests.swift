@@ -129,7 +129,7 @@ extension EndToEnd {
         @Test func killedDaemonStillLinksTheSameBinary() throws {
             let f = try ProgramFixture("fallback", spec: ProgramSpec(files: 20, functionsPerFile: 4, seed: 3))
             let (scratch, daemon, program, dir) = (f.scratch, f.daemon, f.program, f.check.directory)
-            var check = f.check
+            let check = f.check
             try check.compile(program.cFiles)
             // Without the daemon ltoc adds -flto-partition=1to1 as ltod would: the binary ltod links.
             let plain = try check.linkPlain()

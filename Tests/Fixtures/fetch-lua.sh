@@ -24,16 +24,26 @@
 #   cd DEST/src && for f in $(cat ../files.txt); do gcc -O2 -flto $(cat ../cflags.txt) -c $f; done
 #   gcc -O2 -flto -o ../lua *.o $(cat ../libs.txt)
 #
-# Idempotent: if DEST/src/lua.c exists, it does nothing.
+# Idempotent and safe to run several times at once: a complete DEST (DEST/src/lua.c
+# exists) is reused as it is. Otherwise, holding an flock on DEST.lock, it prepares the
+# fixture in a private directory beside DEST and renames it into place, so DEST is either
+# absent or complete.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
     echo "usage: $0 DEST" >&2
     exit 2
 fi
-DEST=$1
-if [ -f "$DEST/src/lua.c" ]; then
+DEST=${1%/}
+complete() { [ -f "$DEST/src/lua.c" ]; }
+if complete; then
     exit 0
+fi
+mkdir -p "$(dirname "$DEST")"
+exec 9>"$DEST.lock"
+flock 9
+if complete; then
+    exit 0   # another run prepared it while this one waited
 fi
 
 LUPA_VERSION=2.8
@@ -66,7 +76,8 @@ verybig.lua"
 CFLAGS="-std=c99 -DLUA_USE_LINUX"
 LIBS="-lm -ldl"
 
-TMP=$(mktemp -d)
+# Beside DEST, so that the final rename stays on one file system.
+TMP=$(mktemp -d "$DEST.tmp.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 PIP=${PIP:-}
@@ -86,7 +97,7 @@ if [ ! -f "$SRC/lua.c" ]; then
     exit 1
 fi
 
-# Build everything in a staging directory, then move it into place, so that an
+# Build everything in a staging directory, then rename it into place, so that an
 # interrupted run never leaves a DEST/src/lua.c that would make the next run a
 # no-op on partial contents.
 STAGE="$TMP/stage"
@@ -103,12 +114,7 @@ for f in $PASSING; do echo "$f"; done > "$STAGE/testes-pass.txt"
 echo "$CFLAGS" > "$STAGE/cflags.txt"
 echo "$LIBS" > "$STAGE/libs.txt"
 
-mkdir -p "$DEST"
-rm -rf "$DEST/src" "$DEST/testes"
-for item in testes files.txt testes-pass.txt cflags.txt libs.txt; do
-    if [ -e "$STAGE/$item" ]; then
-        rm -rf "$DEST/$item"
-        mv "$STAGE/$item" "$DEST/$item"
-    fi
-done
-mv "$STAGE/src" "$DEST/src"   # last: DEST/src/lua.c marks completion
+# An incomplete DEST (interrupted by hand, or left by an older version of this script)
+# goes; nothing else writes DEST while the lock is held.
+rm -rf "$DEST"
+mv -T "$STAGE" "$DEST"

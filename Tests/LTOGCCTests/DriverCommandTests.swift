@@ -63,17 +63,28 @@ enum Observed {
         guard case .ltrans(let a) = DriverCommand.classify(Observed.ltrans(0, "ccAAAA")),
               case .ltrans(let b) = DriverCommand.classify(Observed.ltrans(5, "ccBBBB"))
         else { Issue.record("not LTRANS"); return }
-        #expect(a.keyArguments == b.keyArguments)
-        #expect(a.keyArguments.suffix(6) == ["-dumpbase", "<dumpbase>", "-fltrans", "-o", "<output>", "<input>"])
+        #expect(a.keyArguments(scope: .exact) == b.keyArguments(scope: .exact))
+        #expect(a.keyArguments(scope: .exact).suffix(6) == ["-dumpbase", "<dumpbase>", "-fltrans", "-o", "<output>", "<input>"])
         let o3 = Observed.ltrans(0).map { $0 == "-O2" ? "-O3" : $0 }
         guard case .ltrans(let c) = DriverCommand.classify(o3) else { Issue.record("not LTRANS"); return }
-        #expect(c.keyArguments != a.keyArguments)
+        #expect(c.keyArguments(scope: .exact) != a.keyArguments(scope: .exact))
+    }
+
+    @Test func theDumpDirectoryIsLeftOutOnlyOutsideTheExactScope() throws {
+        let args = ["-xlto", "-c", "-O2", "-B", "/opt/ltod/libexec/ltod/", "-dumpdir", "app.", "-dumpbase", "app.ltrans0.ltrans", "-fltrans", "-o", "a.o", "p.o"]
+        let renamed = args.map { $0 == "app." ? "app2." : $0 }
+        guard case .ltrans(let a) = DriverCommand.classify(args), case .ltrans(let b) = DriverCommand.classify(renamed)
+        else { Issue.record("not LTRANS"); return }
+        #expect(a.keyScope == .withoutLocations)
+        #expect(a.keyArguments(scope: .exact) != b.keyArguments(scope: .exact))
+        #expect(a.keyArguments(scope: .withoutNames) == b.keyArguments(scope: .withoutNames))
+        #expect(a.keyArguments(scope: .withoutNames).contains("<dumpdir>"))
     }
 
     @Test func prefixDirectoriesAreKeyedByWhatTheyHoldNotWhereTheyAre() throws {
         let args = ["-xlto", "-c", "-B", "/usr/local/libexec/ltod/", "-B/opt/tools/", "-O2", "-fltrans", "-o", "/tmp/x.ltrans.o", "/tmp/x.o"]
         guard case .ltrans(let cmd) = DriverCommand.classify(args) else { Issue.record("not LTRANS"); return }
-        #expect(cmd.keyArguments == ["-xlto", "-c", "-B", "<prefix>", "-B<prefix>", "-O2", "-fltrans", "-o", "<output>", "<input>"])
+        #expect(cmd.keyArguments(scope: .exact) == ["-xlto", "-c", "-B", "<prefix>", "-B<prefix>", "-O2", "-fltrans", "-o", "<output>", "<input>"])
         #expect(DriverOptions.prefixes(cmd.args) == ["-B", "/usr/local/libexec/ltod/", "-B/opt/tools/"], "the probe still sees them")
     }
 
@@ -237,14 +248,6 @@ enum Observed {
             == ["-march=znver3", "-mmmx", "-mno-avx512f", "--param", "l1-cache-size=32", "--param", "l2-cache-size=512", "-mtune=znver3"])
         #expect(MachineDependence.commandWords(#" "a\"b" c "d e" "\\""#) == ["a\"b", "c", "d e", "\\"])
         #expect(MachineDependence.nativeExpansion(fromDriverOutput: "gcc: error: unrecognized option\n") == nil)
-    }
-
-    @Test func theDirectoryIsKeyedOnlyWhereTheObjectCanRecordIt() {
-        #expect(!MachineDependence.dependsOnDirectory(["-c", "-O2", "-g0", "-fPIC", "-o", "<output>", "<input>"]))
-        for option in ["-g", "-g3", "-ggdb", "-gdwarf-4", "-gz", "--coverage", "-ftest-coverage", "-fprofile-arcs", "-fprofile-update=atomic",
-                       "-Wa,--gdwarf-5", "-Xassembler"] {
-            #expect(MachineDependence.dependsOnDirectory(["-O2", option, "<input>"]), "\(option)")
-        }
     }
 }
 

@@ -13,6 +13,8 @@ import Testing
         #expect(LTRANSWhitelist.scope(of: line) == .withoutLocations)
         #expect(LTRANSWhitelist.scope(of: with(["-g", "-g0"])) == .withoutLocations)
         #expect(LTRANSWhitelist.scope(of: with(["-Wall", "-Wextra", "-fno-tree-vrp", "-shared-libgcc"])) == .withoutLocations)
+        #expect(LTRANSWhitelist.scope(of: with(["-B", "/usr/local/libexec/ltod/", "-B/opt/gcc/"])) == .withoutLocations,
+                "-B only chooses programs, which the compiler's identity keys")
     }
 
     @Test func debugInformationKeepsLocationsButNotNames() {

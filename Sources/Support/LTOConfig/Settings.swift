@@ -42,6 +42,9 @@ public struct Configuration: Sendable {
     /// The fraction of canonical-only and remote cache hits compiled again in the background and
     /// compared byte for byte with the cached object (0: none).
     public var auditFraction = 0.0
+    /// The fraction of hits found only because source locations were abstracted that are
+    /// audited the same way (docs/DESIGN.md says why it is above zero by default).
+    public var auditLocationsFraction = 0.05
     /// Targets whose last link (inputs, partitions, report) the daemon keeps in memory; the
     /// least recently linked beyond it are forgotten.
     public var maxTargets = 100
@@ -245,6 +248,11 @@ public struct Setting: Sendable {
         Setting(key: "audit", environment: "LTOD_AUDIT", choices: "a fraction from 0 to 1, such as 0.05",
                 help: "fraction of canonical-only and remote hits compiled again and compared in the background", scope: .daemon,
                 apply: { c, v in v.fraction.map { c.auditFraction = $0 } != nil }, show: { decimal($0.auditFraction, places: 2) }),
+        Setting(key: "audit_locations", environment: "LTOD_AUDIT_LOCATIONS", choices: "a fraction from 0 to 1",
+                help: "fraction of hits found only by abstracting source locations compiled again and compared in the background",
+                scope: .daemon,
+                apply: { c, v in v.fraction.map { c.auditLocationsFraction = $0 } != nil },
+                show: { decimal($0.auditLocationsFraction, places: 2) }),
         Setting(key: "max_targets", environment: "LTOD_MAX_TARGETS", choices: "a positive number",
                 help: "targets whose last link the daemon keeps in memory; the least recently linked are forgotten beyond it",
                 scope: .daemon,

@@ -3,6 +3,7 @@
 import Foundation
 import LTOHash
 @testable import LTOGCC
+import LTOGCCBackend
 import LTOObject
 import LTOTestSupport
 import Testing
@@ -28,7 +29,7 @@ struct PartitionSections {
         self.decls = decls
         bodies = try raw.map { symbol, bytes in
             let state = try #require(states[symbol])
-            return (symbol, state.compressed ? try #require(bytes.withUnsafeBytes { inflateZstd($0) }) : bytes, state.streamLength)
+            return (symbol, state.compressed ? try #require(bytes.withUnsafeBytes { ZstdInflater().inflate($0) }) : bytes, state.streamLength)
         }
     }
 

@@ -1,9 +1,9 @@
 // Test support for the stream reader: building programs with `gcc -flto
 // -flto-partition=1to1 -save-temps` and reading every partition they leave, with
 // zstd for the compressed body sections.
-import CZstd
 import Foundation
 import LTOGCC
+import LTOGCCBackend
 import LTOHash
 import LTOObject
 import LTOTestSupport
@@ -46,11 +46,10 @@ struct Partition {
 
     /// The canonical streams under `policy`, or why not (one zstd context for all sections).
     func streams(_ policy: LocationPolicy) -> Result<CanonicalStreams, StreamReadError> {
-        guard let context = ZSTD_createDCtx() else { return .failure(StreamReadError("no zstd context")) }
-        defer { ZSTD_freeDCtx(context) }
+        let inflater = ZstdInflater()
         return bytes.withUnsafeBytes { raw in
             guard let elf = try? ELFFile(bytes: raw, path: "<partition>") else { return .failure(StreamReadError("not ELF")) }
-            return canonicalStreams(elf: elf, bytes: raw, policy: policy) { inflateZstd($0, context: context) }
+            return canonicalStreams(elf: elf, bytes: raw, policy: policy, decompress: inflater.inflate)
         }
     }
 
@@ -64,20 +63,4 @@ struct Partition {
             }.sorted().joined(separator: ",")
         }
     }
-}
-
-/// Inflates one zstd frame whose header records its size (as GCC's compressor writes it),
-/// with `context` when given.
-func inflateZstd(_ data: UnsafeRawBufferPointer, context: OpaquePointer? = nil) -> [UInt8]? {
-    guard let base = data.baseAddress else { return nil }
-    let size = ZSTD_getFrameContentSize(base, data.count)
-    guard size != ZSTD_CONTENTSIZE_UNKNOWN, size != ZSTD_CONTENTSIZE_ERROR, size < 1 << 31 else { return nil }
-    var failed = false
-    let out = [UInt8](unsafeUninitializedCapacity: Int(size)) { buffer, count in
-        let written = context.map { ZSTD_decompressDCtx($0, buffer.baseAddress, Int(size), base, data.count) }
-            ?? ZSTD_decompress(buffer.baseAddress, Int(size), base, data.count)
-        failed = ZSTD_isError(written) != 0 || written != Int(size)
-        count = failed ? 0 : Int(size)
-    }
-    return failed ? nil : out
 }

@@ -38,7 +38,7 @@ public final class GCCBackend: LinkBackend {
         let audit = Auditor(context: context)
         let compilers = CompilerIdentity(scratch: scratch)
         wholeLinks = WholeLinks(context: context, compilers: compilers)
-        ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: compilers, audit: audit),
+        ltrans = LTRANSStage(context: context, keys: KeyMaker(context: context, compilers: compilers, audit: audit, locations: LocationDigester()),
                              provenance: ProvenanceStore(context: context), audit: audit, inflight: InFlight())
         wpa = WPAStage(context: context, ltrans: ltrans)
     }

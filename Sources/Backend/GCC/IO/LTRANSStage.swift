@@ -51,7 +51,7 @@ struct LTRANSStage: Sendable {
     /// The same stage counting into `stats`.
     func recording(to stats: any StatisticsRecorder) -> LTRANSStage {
         let counting = context.recording(to: stats)
-        return LTRANSStage(context: counting, keys: KeyMaker(context: counting, compilers: keys.compilers, audit: keys.audit),
+        return LTRANSStage(context: counting, keys: KeyMaker(context: counting, compilers: keys.compilers, audit: keys.audit, locations: keys.locations),
                            provenance: provenance, audit: audit, inflight: inflight)
     }
 
@@ -59,7 +59,7 @@ struct LTRANSStage: Sendable {
     func run(_ cmd: LTRANSCommand, job: DriverJob, session: GCCLinkSession) throws -> JobOutput {
         session.withRecord { $0.detail.stages.ltransRequests += 1 }
         if cmd.uncacheableReason != nil { return try answer(cmd, job: job, partition: nil, session: session).output }
-        return try answer(cmd, job: job, partition: currentPartition(job.absolute(cmd.input), session: session), session: session).output
+        return try answer(cmd, job: job, partition: currentPartition(job.absolute(cmd.input), for: cmd, session: session), session: session).output
     }
 
     /// Answers `cmd` run as `job` on `partition` (as WPA wrote it; nil for an uncacheable job).
@@ -73,7 +73,7 @@ struct LTRANSStage: Sendable {
             return LTRANSAnswer(output: result.output, cached: nil)
         }
         let key = try keys.key(for: cmd, job: job, partition: partition.keying)
-        keys.count(key.form, partition.keying)
+        keys.count(key, partition.keying)
         let target = LTRANSTarget(key: key, keying: partition.keying, input: partition.path, inputIdentity: partition.identity,
                                   output: output, index: partition.index)
         let request = AuditRequest(command: cmd, job: job, compiler: key.compiler, key: key.key, partition: partition.path)
@@ -89,19 +89,21 @@ struct LTRANSStage: Sendable {
                        stale: inout Bool) -> LTRANSAnswer? {
         let key = target.key.key
         guard let hit = try? context.storage.retrieve(CacheKey(key), to: target.output) else { return nil }
-        if let printed = hit.info.diagnostics, job.diagnosticsContext(of: printed.stdout + printed.stderr) != printed.context {
-            // Printed for another terminal, or quoting a source file that has changed since.
+        if let printed = hit.info.diagnostics,
+           job.diagnosticsContext(of: printed.stdout + printed.stderr) != printed.context
+            || !provenance.locationsMatch(of: target.key, keying: target.keying) {
+            // Printed for another terminal, quoting a source file that has changed since, or
+            // naming source lines that have moved since (its key leaves locations out).
             unlink(target.output)
             stale = true
             return nil
         }
         let seconds = hit.info.buildSeconds
-        let renumbering = target.key.form == .canonical ? provenance.renumbering(of: key, keying: target.keying) : nil
-        session.record(PartitionOutcome(index: target.index, key: key, kind: .reused, seconds: seconds, note: renumbering?.summary))
-        context.stats.add([.ltransReused: 1, .cacheHits: 1, .ltransSecondsSaved: seconds, .ltransCanonicalHits: renumbering == nil ? 0 : 1,
-                           .ltransReplayed: hit.info.diagnostics == nil ? 0 : 1])
-        var reasons: Set<AuditReason> = []
-        if renumbering != nil { reasons.insert(.canonicalOnly) }
+        let origin = provenance.origin(of: target.key, keying: target.keying)
+        session.record(PartitionOutcome(index: target.index, key: key, kind: .reused, seconds: seconds, note: origin.note))
+        context.stats.add([.ltransReused: 1, .cacheHits: 1, .ltransSecondsSaved: seconds, .ltransCanonicalHits: origin.renumbering == nil ? 0 : 1,
+                           .ltransLocationHits: origin.moved == nil ? 0 : 1, .ltransReplayed: hit.info.diagnostics == nil ? 0 : 1])
+        var reasons = origin.auditReasons
         if hit.tier == .remote { reasons.insert(.remoteHit) }
         audit.sample(request, reasons: reasons)
         let printed = hit.info.diagnostics
@@ -153,14 +155,19 @@ struct LTRANSStage: Sendable {
             }
             return false
         }
-        if key.form == .canonical { provenance.record(key.key, keying: keying, partition: partition) }
+        provenance.record(key, keying: keying, partition: partition, replacing: replacing)
         return true
     }
 
-    /// The partition at `path` as WPA wrote it in this link, or read now if it changed or is unknown.
-    private func currentPartition(_ path: String, session: GCCLinkSession) throws -> PartitionRecord {
-        if let known = session.withRecord({ $0.detail.partitions[path] }), FileIdentity(path: path) == known.identity { return known }
-        return try PartitionRecord(reading: path, index: nil, canonical: context.configuration.canonicalKeys)
+    /// The partition at `path` as WPA wrote it in this link, or read now if it changed, is
+    /// unknown or was digested without the location-free digest `cmd`'s key can use.
+    private func currentPartition(_ path: String, for cmd: LTRANSCommand, session: GCCLinkSession) throws -> PartitionRecord {
+        let locations = keys.locationDigester(for: cmd)
+        if let known = session.withRecord({ $0.detail.partitions[path] }), FileIdentity(path: path) == known.identity,
+           locations == nil || known.keying.withoutLocations != nil {
+            return known
+        }
+        return try PartitionRecord(reading: path, index: nil, canonical: context.configuration.canonicalKeys, locations: locations)
     }
 }
 
@@ -171,10 +178,10 @@ struct LTRANSRefusal: Error, CustomStringConvertible {
 }
 
 extension PartitionRecord {
-    /// Reads and digests the partition at `path`.
-    init(reading path: String, index: Int?, canonical: Bool) throws {
+    /// Reads and digests the partition at `path`; with `locations`, also without its locations.
+    init(reading path: String, index: Int?, canonical: Bool, locations: LocationDigester? = nil) throws {
         guard let (bytes, identity) = try? readFile(path: path) else { throw LTRANSError.unreadablePartition(path) }
-        self.init(index: index, path: path, identity: identity, keying: PartitionKeying(bytes, canonical: canonical),
+        self.init(index: index, path: path, identity: identity, keying: PartitionKeying(bytes, canonical: canonical, locations: locations),
                   functions: functionBodies(in: bytes))
     }
 }

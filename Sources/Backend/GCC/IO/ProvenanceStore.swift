@@ -1,4 +1,5 @@
-// LTOGCCBackend: the provenance entries kept beside canonical cache entries.
+// LTOGCCBackend: the provenance entries kept beside canonical cache entries, and what a
+// hit reused only thanks to its key's form.
 import LTOGCC
 import LTOHash
 import LTOStorage
@@ -18,31 +19,76 @@ struct ProvenanceStore: Sendable {
         return Provenance(encoded: text)
     }
 
-    /// Records what a canonical entry was built from; in audit mode also keeps the partition,
-    /// so that a mismatch can be reported with both partitions.
-    func record(_ key: Digest, keying: PartitionKeying, partition: String) {
+    /// Records what a canonical entry was built from (`replacing` the record of the entry it
+    /// replaces); in audit mode also keeps the partition, so that a mismatch can be reported
+    /// with both partitions.
+    func record(_ key: JobKey, keying: PartitionKeying, partition: String, replacing: Bool = false) {
         guard let canonical = keying.canonical else { return }
         let path = context.scratch.newPath("provenance")
         defer { unlink(path) }
-        let record = Provenance(bytesDigest: keying.bytesDigest, orders: canonical.orders)
+        var record = Provenance(bytesDigest: keying.bytesDigest, orders: canonical.orders)
+        if key.form == .withoutLocations, case .success(let free)? = keying.withoutLocations {
+            record = Provenance(bytesDigest: keying.bytesDigest, orders: canonical.orders, exactDigest: free.exactDigest, positions: free.positions)
+        }
         do {
+            if replacing {
+                try context.storage.remove(CacheKey(Provenance.key(for: key.key)))
+                try context.storage.remove(CacheKey(Provenance.partitionKey(for: key.key)))
+            }
             try writeFile(path, Array(record.encoded.utf8))
-            try context.storage.store(CacheKey(Provenance.key(for: key)), from: path, info: EntryInfo(buildSeconds: 0, target: "(provenance)"))
+            try context.storage.store(CacheKey(Provenance.key(for: key.key)), from: path, info: EntryInfo(buildSeconds: 0, target: "(provenance)"))
             if context.configuration.auditFraction > 0 {
-                try context.storage.store(CacheKey(Provenance.partitionKey(for: key)), from: partition,
+                try context.storage.store(CacheKey(Provenance.partitionKey(for: key.key)), from: partition,
                                           info: EntryInfo(buildSeconds: 0, target: "(audit partition)"))
             }
         } catch {
-            context.log.warning("provenance of \(key) not recorded: \(error)")
+            context.log.warning("provenance of \(key.key) not recorded: \(error)")
         }
     }
 
-    /// How the partition was renumbered against the one the cached object was built from;
-    /// nil when their bytes were the same (a bytes key would have hit too) or unrecorded.
-    func renumbering(of key: Digest, keying: PartitionKeying) -> Renumbering? {
-        guard let canonical = keying.canonical, let provenance = provenance(of: key),
-              provenance.bytesDigest != keying.bytesDigest
-        else { return nil }
-        return Renumbering(cached: provenance.orders, current: canonical)
+    /// What a hit under `key` reused only thanks to its key's form, against the partition the
+    /// cached object was built from: renumbered symbols, moved source locations, or neither
+    /// (the same bytes, or nothing recorded).
+    func origin(of key: JobKey, keying: PartitionKeying) -> HitOrigin {
+        guard key.form == .canonical || key.form == .withoutLocations, let canonical = keying.canonical,
+              let provenance = provenance(of: key.key), provenance.bytesDigest != keying.bytesDigest
+        else { return HitOrigin(renumbering: nil, moved: nil) }
+        var moved: MovedLocations?
+        if key.form == .withoutLocations, case .success(let free)? = keying.withoutLocations {
+            moved = MovedLocations(cached: provenance, currentExact: free.exactDigest, currentPositions: free.positions, abstracted: free.abstracted)
+        }
+        return HitOrigin(renumbering: Renumbering(cached: provenance.orders, current: canonical), moved: moved)
+    }
+}
+
+extension ProvenanceStore {
+    /// Whether the partition of a hit under `key` has exactly the locations of the one its
+    /// object was built from: always for keys with exact locations; for keys without them,
+    /// only when the provenance recorded says so. Entries that printed diagnostics are reused
+    /// only then, since their messages name source lines.
+    func locationsMatch(of key: JobKey, keying: PartitionKeying) -> Bool {
+        guard key.form == .withoutLocations else { return true }
+        guard case .success(let free)? = keying.withoutLocations, let provenance = provenance(of: key.key) else { return false }
+        return provenance.exactDigest == free.exactDigest
+    }
+}
+
+/// What a hit reused only thanks to its key's form.
+struct HitOrigin {
+    let renumbering: Renumbering?
+    let moved: MovedLocations?
+
+    /// The note `explain` shows for the partition; nil for a plain hit.
+    var note: String? {
+        let notes = [moved?.summary, renumbering?.summary].compactMap { $0 }
+        return notes.isEmpty ? nil : notes.joined(separator: "; ")
+    }
+
+    /// Why the hit is worth auditing.
+    var auditReasons: Set<AuditReason> {
+        var reasons: Set<AuditReason> = []
+        if renumbering != nil { reasons.insert(.canonicalOnly) }
+        if moved != nil { reasons.insert(.locationOnly) }
+        return reasons
     }
 }

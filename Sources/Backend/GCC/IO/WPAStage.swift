@@ -80,7 +80,8 @@ struct WPAStage: Sendable {
                 defer { workers.leave() }
                 while let i = cursor.next() {
                     let result = Result {
-                        let partition = try PartitionRecord(reading: partitions[i], index: i, canonical: context.configuration.canonicalKeys)
+                        let partition = try PartitionRecord(reading: partitions[i], index: i, canonical: context.configuration.canonicalKeys,
+                                                            locations: ltrans.keys.locationDigester(for: commands[i]))
                         record([partition], in: session)
                         return try ltrans.answer(commands[i], job: job.with(arguments: commands[i].args), partition: partition, session: session)
                     }

@@ -9,12 +9,12 @@ public struct LTRANSKeyInputs: Sendable {
     /// driver, lto1, the assembler and a specs file, `-dumpfullversion`, `-dumpmachine` and a
     /// digest of `-dumpspecs`.
     public var compiler: [String]
-    /// `LTRANSCommand.keyArguments`.
+    /// `LTRANSCommand.keyArguments(scope:)`.
     public var arguments: [String]
     /// What the driver here expands `-march=native` and its kin to (empty without them).
     public var nativeExpansion: [String]
-    /// The working directory, when the output can record it (`MachineDependence.dependsOnDirectory`:
-    /// e.g. DW_AT_comp_dir with `-g`); nil otherwise.
+    /// The working directory; nil only where `KeyScope.withoutLocations` shows the output
+    /// cannot record it (with `-g` it is `DW_AT_comp_dir`).
     public var directory: String?
     /// The environment variables that can change what the driver runs or prints.
     public var environment: [String: String]
@@ -34,7 +34,7 @@ public struct LTRANSKeyInputs: Sendable {
     }
 
     /// Bumped whenever the key's framing or meaning changes, so old entries miss.
-    public static let formatTag = "ltod/gcc-ltrans/2"
+    public static let formatTag = "ltod/gcc-ltrans/3"
 
     /// Environment variables that reach the key: read by the driver, lto1 or as; choosing
     /// the shared libraries they load; or changing the diagnostics they print.
@@ -73,4 +73,8 @@ public enum PartitionForm: String, Sendable {
     /// As `normalized`, with every symbol's order number replaced by its rank among the
     /// partition's orders (`canonicalPartition` in LTOObject).
     case canonical = "canonical/1"
+    /// As `canonical`, with the tree and GIMPLE streams digested with every source location
+    /// abstracted (`LocationPolicy.abstractAll`): only under `KeyScope.withoutLocations`, for
+    /// a partition whose code cannot depend on its locations.
+    case withoutLocations = "canonical-without-locations/1"
 }

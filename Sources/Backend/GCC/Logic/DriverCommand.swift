@@ -86,19 +86,21 @@ public struct LTRANSCommand: Equatable, Sendable {
     }
 
     /// The arguments with the per-run names (input, output, dumpbase) and the directories of
-    /// `-B` replaced by fixed tokens: the command-line part of the cache key. Everything else
-    /// is kept, in order. A `-B` directory only chooses the programs and specs the driver
-    /// uses, and those are keyed by their contents (the compiler's identity, probed with the
-    /// same `-B` options), so where they are installed stays out of the key.
-    public var keyArguments: [String] {
+    /// `-B` replaced by fixed tokens, and with `-dumpdir` too unless `scope` is exact: the
+    /// command-line part of the cache key. Everything else is kept, in order. A `-B`
+    /// directory only chooses the programs and specs the driver uses, and those are keyed by
+    /// their contents (the compiler's identity, probed with the same `-B` options), so where
+    /// they are installed stays out of the key.
+    public func keyArguments(scope: KeyScope) -> [String] {
+        var tokens = ["-o": "<output>", "-dumpbase": "<dumpbase>", "-B": "<prefix>"]
+        if scope != .exact { tokens["-dumpdir"] = "<dumpdir>" }
         var out: [String] = []
         out.reserveCapacity(args.count)
         var i = 0
         while i < args.count {
             let a = args[i]
-            if (a == "-o" || a == "-dumpbase" || a == "-B"), i + 1 < args.count - 1 {
-                out.append(a)
-                out.append(a == "-o" ? "<output>" : a == "-B" ? "<prefix>" : "<dumpbase>")
+            if let token = tokens[a], i + 1 < args.count - 1 {
+                out += [a, token]
                 i += 2
                 continue
             }
@@ -112,6 +114,9 @@ public struct LTRANSCommand: Equatable, Sendable {
         }
         return out
     }
+
+    /// What the key of this job may leave out (`LTRANSWhitelist`).
+    public var keyScope: KeyScope { LTRANSWhitelist.scope(of: args) }
 
     /// The arguments with the input partition and the output object replaced: the same job on other files.
     public func retargeted(input newInput: String, output newOutput: String) -> [String] {

@@ -29,18 +29,20 @@ public enum LTRANSWhitelist {
     }
 
     /// The arguments without the values of `-o`, `-dumpdir`, `-dumpbase` and the input (the
-    /// last argument); nil when the shape is not an LTRANS command's.
+    /// last argument), and without `-B` prefixes (they only choose the programs the driver
+    /// runs, which the compiler's identity keys by content); nil when the shape is not an
+    /// LTRANS command's.
     static func significantTokens(_ args: [String]) -> [String]? {
         guard args.count >= 2 else { return nil }
         var out: [String] = []
         var i = 0
         while i < args.count - 1 {
-            if ["-o", "-dumpdir", "-dumpbase"].contains(args[i]) {
+            if ["-o", "-dumpdir", "-dumpbase", "-B"].contains(args[i]) {
                 guard i + 1 < args.count - 1 else { return nil }
                 i += 2
                 continue
             }
-            out.append(args[i])
+            if !args[i].hasPrefix("-B") { out.append(args[i]) }
             i += 1
         }
         return out

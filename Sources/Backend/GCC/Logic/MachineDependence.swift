@@ -1,10 +1,9 @@
-// LTOGCC: what makes an LTRANS job's output depend on the machine or the directory it runs
-// in, beyond the compiler itself: options the driver expands on the machine that runs it
-// (`-march=native` and its kin), and options that record the working directory in the
-// object (debug information and coverage). Pure logic: the daemon runs the probe and keys
-// what this finds.
+// LTOGCC: what makes an LTRANS job's output depend on the machine it runs on, beyond the
+// compiler itself: options the driver expands on the machine that runs it (`-march=native`
+// and its kin). Pure logic: the daemon runs the probe and keys what this finds. (Whether
+// the working directory reaches the object is `KeyScope`'s question.)
 
-/// Machine- and directory-dependence of LTRANS command lines.
+/// Machine dependence of LTRANS command lines.
 public enum MachineDependence {
     /// Options that reach LTRANS literally (lto-wrapper passes the link's options on) and are
     /// expanded by the driver that runs LTRANS, from the CPU it runs on (GCC's
@@ -41,18 +40,6 @@ public enum MachineDependence {
             i += 1
         }
         return out
-    }
-
-    /// Whether the object can record the directory LTRANS runs in: any debug option
-    /// (`DW_AT_comp_dir`; conservatively every `-g...` but `-g0`), coverage and profiling
-    /// (`.gcda` paths), and assembler options (the assembler may emit its own debug
-    /// information). Without them the directory is left out of the key, so that builds of
-    /// the same objects in different directories share their entries.
-    public static func dependsOnDirectory(_ keyArguments: [String]) -> Bool {
-        keyArguments.contains { a in
-            (a.hasPrefix("-g") && a != "-g0") || a.hasPrefix("-fprofile") || a == "-ftest-coverage" || a == "--coverage"
-                || a.hasPrefix("-Wa,") || a == "-Xassembler"
-        }
     }
 
     /// The words of one command line as GCC's `-###` prints it: a word is plain, or in double

@@ -28,14 +28,25 @@ public struct RebuildReason: Equatable, Sendable {
             text = "new key: first link of this target seen by this daemon"
         } else if !changedHere.isEmpty {
             text = "new key: holds changed " + plural(changedHere.count, "function") + " " + changedHere.prefix(6).joined(separator: ", ")
-        } else if (changes ?? []).contains(where: { !$0.streams.isEmpty || $0.added || $0.removed }) {
-            text = "new key: none of its functions changed, but WPA's output for it did (IPA summaries, declarations or symbol numbering of a changed input)"
+        } else if let reached = Self.streamsReaching(changes ?? []) {
+            text = "new key: none of its functions changed, but what WPA read for it did: " + reached
         } else {
             text = "new key: the partition changed while no input did (options or compiler)"
         }
         if uncachedNote == nil, let buildNote { text += "; " + buildNote }
         self.text = text
         self.reachedBy = reachedBy
+    }
+
+    /// The per-file streams that changed (declarations, symbol table, IPA summaries), and
+    /// inputs added or removed, as "a.o: decls, jmpfuncs; b.o added"; nil when none did.
+    static func streamsReaching(_ changes: [InputChange]) -> String? {
+        let parts = changes.compactMap { c -> String? in
+            if c.added { return c.path + " added" }
+            if c.removed { return c.path + " removed" }
+            return c.streams.isEmpty ? nil : c.path + ": " + c.streams.joined(separator: ", ")
+        }
+        return parts.isEmpty ? nil : parts.prefix(4).joined(separator: "; ") + (parts.count > 4 ? "; and \(parts.count - 4) more inputs" : "")
     }
 
     /// GCC renames statics and clones in WPA (`f.lto_priv.0`, `f.constprop.0`, `f.part.0`); match on the base name.
