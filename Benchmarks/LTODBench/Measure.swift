@@ -289,7 +289,7 @@ struct HitProbe {
               case .session(let id, _) = try socket.request(.openSession(Invocation(
                   argv: ["lto-wrapper"], cwd: linker.directory, environment: ["COLLECT_GCC_OPTIONS='-o' 'hit-probe'"])))
         else { throw BenchError.badRecipe("the daemon did not open a session for the hit probe") }
-        defer { _ = try? socket.request(.closeSession(id: id, exitStatus: 0, printed: [])) }
+        defer { _ = try? socket.request(.closeSession(id: id, exitStatus: 0, printed: [], messages: nil)) }
         let env = daemon.env.merging([ShimEnvironment.driver: "gcc", ShimEnvironment.session: id]) { $1 }
         try runner.timed(argv, in: linker.directory, env: env)
         return try (0..<samples).map { _ in try runner.timed(argv, in: linker.directory, env: env) * 1000 }

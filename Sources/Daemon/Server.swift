@@ -197,7 +197,7 @@ public final class Server: Sendable, DaemonControl {
         case (.openSession, .session(let id, _)):
             opened.insert(id)
             countSession(1)
-        case (.closeSession(let id, _, _), _):
+        case (.closeSession(let id, _, _, _), _):
             if opened.remove(id) { countSession(-1) }
         default: break
         }
@@ -228,8 +228,8 @@ public final class Server: Sendable, DaemonControl {
             case .declined(let reason): return .passThrough(reason: reason)
             case .answered(let out): return .output(exitStatus: out.exitStatus, stdout: out.stdout, stderr: out.stderr)
             }
-        case .closeSession(let id, let status, let printed):
-            let warning = backend.closeSession(id, exitStatus: status, printed: printed)
+        case .closeSession(let id, let status, let printed, let messages):
+            let warning = backend.closeSession(id, exitStatus: status, printed: printed, messages: messages)
             return .output(exitStatus: 0, stdout: [], stderr: warning.map { Array($0.utf8) } ?? [])
         case .compile(let session, let inv):
             switch backend.runJob(inv, session: session) {
@@ -256,7 +256,7 @@ extension Request {
     fileprivate var session: String? {
         switch self {
         case .compile(let session, _): return session
-        case .closeSession(let id, _, _): return id
+        case .closeSession(let id, _, _, _): return id
         default: return nil
         }
     }

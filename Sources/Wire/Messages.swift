@@ -6,7 +6,7 @@ public enum Protocol {
     /// 2: the link-scope settings travel in the link's environment; a daemon answers a
     /// `hello` of another version with its own, then accepts only `shutdown`.
     /// 3: `openSession` may be answered with the link's output (a whole-link answer), and
-    /// `closeSession` carries what lto-wrapper printed on stdout.
+    /// `closeSession` carries what lto-wrapper printed on stdout and what the link printed on stderr.
     public static let version: UInt16 = 3
     /// The largest frame either side accepts (argv and environment of a link, or a rendered report).
     public static let maxFrameBytes: UInt32 = 16 << 20
@@ -27,8 +27,10 @@ public enum Request: Equatable, Sendable {
     /// make's jobserver, its frame carries the jobserver as two descriptors (SCM_RIGHTS): the
     /// read end and the write end (for make 4.4's FIFO, one descriptor of it opened for both).
     case openSession(Invocation)
-    /// The wrapper reports how the real lto-wrapper ended and what it printed on stdout.
-    case closeSession(id: String, exitStatus: Int32, printed: [UInt8])
+    /// The wrapper reports how the real lto-wrapper ended, what it printed on stdout, and
+    /// what the link (lto-wrapper and every job it ran) printed on stderr: nil when the
+    /// wrapper did not capture it whole.
+    case closeSession(id: String, exitStatus: Int32, printed: [UInt8], messages: [UInt8]?)
     /// A driver invocation (WPA, LTRANS or other) made by lto-wrapper within a session.
     case compile(session: String, Invocation)
 }
@@ -122,11 +124,13 @@ extension Request {
         case .openSession(let inv):
             w.u8(RequestType.openSession.rawValue)
             w.invocation(inv)
-        case .closeSession(let id, let status, let printed):
+        case .closeSession(let id, let status, let printed, let messages):
             w.u8(RequestType.closeSession.rawValue)
             w.string(id)
             w.i64(Int64(status))
             w.blob(printed)
+            w.u8(messages == nil ? 0 : 1)
+            w.blob(messages ?? [])
         case .compile(let session, let inv):
             w.u8(RequestType.compile.rawValue)
             w.string(session)
@@ -157,7 +161,11 @@ extension Request {
             let id = try r.sessionID()
             let status = try r.i64()
             guard let s = Int32(exactly: status) else { throw .invalidField("exit status \(status)") }
-            request = .closeSession(id: id, exitStatus: s, printed: try r.blob())
+            let printed = try r.blob()
+            let captured = try r.u8()
+            guard captured <= 1 else { throw .invalidField("messages flag \(captured)") }
+            let messages = try r.blob()
+            request = .closeSession(id: id, exitStatus: s, printed: printed, messages: captured == 1 ? messages : nil)
         case .compile:
             request = .compile(session: try r.sessionID(), try r.invocation())
         }

@@ -51,7 +51,7 @@ extension EndToEnd {
                                     cwd: "/", environment: ["LTOD_DRIVER=gcc"])
             let requests: [Request] = [
                 .hello(version: Protocol.version), .command(name: "stats", arguments: ["--json"]),
-                .command(name: "explain", arguments: []), .openSession(inv), .closeSession(id: "fuzz", exitStatus: 0, printed: []),
+                .command(name: "explain", arguments: []), .openSession(inv), .closeSession(id: "fuzz", exitStatus: 0, printed: [], messages: nil),
                 .compile(session: "fuzz", driver),
             ]
             return requests.map { $0.encoded() }
@@ -108,7 +108,7 @@ extension EndToEnd {
                 let reply = try socket.request(.openSession(Invocation(argv: ["lto-wrapper"] + paths, cwd: dir.path,
                                                                        environment: ["COLLECT_GCC=gcc", "COLLECT_GCC_OPTIONS='-o' 'm'"])))
                 guard case .session(let id, _) = reply else { continue }
-                _ = try socket.request(.closeSession(id: id, exitStatus: 1, printed: []))
+                _ = try socket.request(.closeSession(id: id, exitStatus: 1, printed: [], messages: nil))
             }
             return count
         }

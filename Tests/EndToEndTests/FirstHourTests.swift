@@ -277,7 +277,7 @@ extension EndToEnd {
                     "\(fellBack.stderr)")
             #expect(sameBytes(plain, check.directory + "/app"))
             #expect(busy.isRunning)
-            _ = try socket.request(.closeSession(id: id, exitStatus: 0, printed: []))
+            _ = try socket.request(.closeSession(id: id, exitStatus: 0, printed: [], messages: nil))
             shutdown(socket.fd, Int32(SHUT_RDWR))
             busy.waitUntilExit()
             #expect(busy.terminationStatus == 0)

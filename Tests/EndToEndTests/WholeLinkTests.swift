@@ -201,6 +201,30 @@ extension EndToEnd {
             return ((since?[group] as? [String: Any])?[name] as? NSNumber)?.doubleValue ?? 0
         }
 
+        /// lto-wrapper's own warnings (here about assembler options that differ between the
+        /// objects) are printed by the real lto-wrapper, not by a job ltod runs: the shim passes
+        /// the link's stderr on and to the daemon, and the whole-link answer prints it again.
+        @Test func ltoWrappersOwnWarningIsReplayed() throws {
+            let scratch = try TemporaryDirectory("wrapper-warning")
+            let daemon = try Daemon(in: scratch)
+            let dir = try scratch.sub("src")
+            try "int f(int x) { return x + 1; }\n".write(toFile: dir + "/a.c", atomically: false, encoding: .utf8)
+            try "#include <stdio.h>\nint f(int);\nint main(void) { printf(\"%d\\n\", f(1)); return 0; }\n"
+                .write(toFile: dir + "/b.c", atomically: false, encoding: .utf8)
+            try Shell.check(["gcc", "-O2", "-flto", "-Wa,--noexecstack", "-c", "a.c"], cwd: dir)
+            try Shell.check(["gcc", "-O2", "-flto", "-c", "b.c"], cwd: dir)
+            let check = LinkCheck(directory: dir, objects: ["a.o", "b.o"])
+            let plain = try Shell.check(["gcc"] + check.linkFlags + check.plainExtra + ["-o", "app.plain"] + check.objects, cwd: dir)
+            #expect(plain.stderr.contains("lto-wrapper: warning: Extra option to"), "\(plain.stderr)")
+            for round in 0..<2 {
+                let r = try check.linkThroughLtod(daemon)
+                #expect(r.stderr == Self.withoutSerialWarning(plain.stderr), "link \(round):\n\(r.stderr)")
+                #expect(sameBytes(dir + "/app", dir + "/app.plain"))
+            }
+            #expect(try daemon.stat("sessions.answered") == 1)
+            try check.runBoth()
+        }
+
         @Test func aCPlusPlusODRWarningIsReplayed() throws {
             let scratch = try TemporaryDirectory("odr")
             let daemon = try Daemon(in: scratch)

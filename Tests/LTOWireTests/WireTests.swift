@@ -10,7 +10,8 @@ import Testing
         Request.hello(version: Protocol.version),
         .command(name: "stats", arguments: ["--json"]),
         .openSession(invocation),
-        .closeSession(id: "abc", exitStatus: 3, printed: Array("/tmp/cc1.ltrans0.ltrans.o\n".utf8)),
+        .closeSession(id: "abc", exitStatus: 3, printed: Array("/tmp/cc1.ltrans0.ltrans.o\n".utf8), messages: nil),
+        .closeSession(id: "abc", exitStatus: 0, printed: [], messages: Array("lto-wrapper: warning: x\n".utf8)),
         .compile(session: "s1", invocation),
     ])
     func requestsRoundTrip(_ request: Request) throws {
@@ -87,7 +88,7 @@ import Testing
     }
 
     @Test func oversizedSessionIDIsRefused() {
-        let r = Request.closeSession(id: String(repeating: "x", count: 65), exitStatus: 0, printed: [])
+        let r = Request.closeSession(id: String(repeating: "x", count: 65), exitStatus: 0, printed: [], messages: nil)
         #expect(throws: WireError.self) { try Request.decode(r.encoded()) }
     }
 

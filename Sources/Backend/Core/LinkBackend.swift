@@ -14,10 +14,11 @@ public protocol LinkBackend: Sendable {
     func openSession(_ wrapper: Invocation, jobserver: Jobserver?) -> SessionOpening
     /// Runs one driver job the toolchain's wrapper asked for within session `session`.
     func runJob(_ job: Invocation, session: String) -> JobOutcome
-    /// Closes a session with the exit status of the toolchain's wrapper and what it printed
-    /// on stdout (for GCC, the objects lto-wrapper hands the linker). Returns the one warning
-    /// the user should see about this link (e.g. results that could not be cached).
-    func closeSession(_ session: String, exitStatus: Int32, printed: [UInt8]) -> String?
+    /// Closes a session with the exit status of the toolchain's wrapper, what it printed on
+    /// stdout (for GCC, the objects lto-wrapper hands the linker) and what the link printed on
+    /// stderr (nil: not captured). Returns the one warning the user should see about this
+    /// link (e.g. results that could not be cached).
+    func closeSession(_ session: String, exitStatus: Int32, printed: [UInt8], messages: [UInt8]?) -> String?
     /// Stops a session's work that no other link waits for: its shim went away (Ctrl-C, a
     /// killed build). Jobs of the session then end as refused; the session stays open until closed.
     func cancelSession(_ session: String)
@@ -43,7 +44,7 @@ public struct MemoryUse: Equatable, Sendable {
 extension LinkBackend {
     /// Closes a session whose wrapper printed nothing ltod needs (e.g. it went away).
     public func closeSession(_ session: String, exitStatus: Int32) -> String? {
-        closeSession(session, exitStatus: exitStatus, printed: [])
+        closeSession(session, exitStatus: exitStatus, printed: [], messages: nil)
     }
 }
 

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <linux/fs.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <termios.h>
 #include <string.h>
 
 int ltod_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *dir) {
@@ -98,4 +100,27 @@ int ltod_lock_holder(int fd) {
     struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
     if (fcntl(fd, F_GETLK, &lock) != 0) return -1;
     return lock.l_type == F_UNLCK ? 0 : lock.l_pid;
+}
+
+int ltod_open_raw_pty(int *master, int *slave, unsigned short columns, unsigned short rows) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return -1;
+    char name[128];
+    if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, name, sizeof name) != 0) goto fail;
+    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) goto fail;
+    struct termios t;
+    if (tcgetattr(s, &t) != 0) { close(s); goto fail; }
+    cfmakeraw(&t);
+    if (tcsetattr(s, TCSANOW, &t) != 0) { close(s); goto fail; }
+    if (columns > 0 && rows > 0) {
+        struct winsize w = { .ws_row = rows, .ws_col = columns };
+        (void)ioctl(s, TIOCSWINSZ, &w);
+    }
+    *master = m;
+    *slave = s;
+    return 0;
+fail:
+    close(m);
+    return -1;
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPosix
 import LTOConfig
 import LTOGCC
 import LTOSystem
@@ -11,9 +12,9 @@ import LTOWire
 /// link at once (every input unchanged): then ltoc prints what the daemon restored and exits,
 /// and lto-wrapper never runs. Otherwise it runs GCC's real lto-wrapper with COLLECT_GCC
 /// pointing back at ltoc, so that WPA reaches the daemon, reads the objects lto-wrapper prints
-/// for the linker, expands ltod's lists of finished objects in them, and tells the daemon what
-/// was printed. If the daemon cannot be reached, the real lto-wrapper runs as if ltod were not
-/// there.
+/// for the linker, expands ltod's lists of finished objects in them, passes on what the link
+/// prints on stderr as it comes, and tells the daemon both (a whole-link answer prints them
+/// again). If the daemon cannot be reached, the real lto-wrapper runs as if ltod were not there.
 enum Wrapper {
     static func run(_ argv: [String]) -> Never {
         // First, before this process opens anything that could take the descriptor numbers
@@ -61,24 +62,23 @@ enum Wrapper {
         let (makeFlags, remembered) = ShimEnvironment.silencingMake(lookup("GNUMAKEFLAGS"))
         env = setting("GNUMAKEFLAGS", to: makeFlags, in: env)
         env = setting(ShimEnvironment.makeFlags, to: remembered, in: env)
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0 else {
-            fail("cannot create a pipe: \(errnoText())")
-        }
+        let out = privatePipe(), err = messagesChannel()
         Interrupt.trap()
         var command = Command(executable: real, argv: [real] + argv.dropFirst(), environment: env)
-        command.stdout = .descriptor(fds[1])
+        command.stdout = .descriptor(out.write)
+        command.stderr = .descriptor(err.write)
         command.resetSignals = false
         let pid: pid_t
         do { pid = try spawn(command) } catch { fail("\(error)") }
-        close(fds[1])
+        close(out.write)
+        close(err.write)
         let progress = isatty(2) == 1 ? Progress(socket: socket, session: id) : nil
-        let ended = collect(pid, stdout: fds[0], every: progress.map { p in { p.update() } })
+        let ended = collect(pid, stdout: out.read, stderr: err.read, every: progress.map { p in { p.update() } })
         progress?.clear()
         if let signal = Interrupt.signal { interrupted(by: signal, realWrapper: ended == nil ? pid : nil, socket: socket, session: id) }
-        guard let (status, printed) = ended else { fail("lost track of \(real)") }
+        guard let (status, printed, messages) = ended else { fail("lost track of \(real)") }
         let output = status.succeeded ? expandFinishedObjects(printed) : printed
-        switch try? socket.request(.closeSession(id: id, exitStatus: status.code, printed: output)) {
+        switch try? socket.request(.closeSession(id: id, exitStatus: status.code, printed: output, messages: messages)) {
         case nil: printError("ltod went away during this link; it finished without the cache")
         case .output(_, _, let warning)? where !warning.isEmpty: printError(String(decoding: warning, as: UTF8.self))
         default: break
@@ -93,48 +93,65 @@ enum Wrapper {
     /// by the same signal.
     static func interrupted(by signal: Int32, realWrapper pid: pid_t?, socket: FrameSocket, session id: String) -> Never {
         if let pid { kill(pid, signal) }
-        _ = try? socket.request(.closeSession(id: id, exitStatus: 128 + signal, printed: []))
+        _ = try? socket.request(.closeSession(id: id, exitStatus: 128 + signal, printed: [], messages: nil))
         if let pid { _ = wait(for: pid) }
         Interrupt.die(by: signal)
     }
 
+    /// A pipe whose ends are closed in other children (the spawned one gets its end dup'ed).
+    private static func privatePipe() -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0 else {
+            fail("cannot create a pipe: \(errnoText())")
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// Where lto-wrapper and its jobs write their messages: a pipe, or when this process's
+    /// stderr is a terminal, a pseudo-terminal of its size in raw mode, so that GCC still
+    /// sees a terminal (colours, line width) and prints exactly what it would print there.
+    private static func messagesChannel() -> (read: Int32, write: Int32) {
+        guard isatty(2) == 1 else { return privatePipe() }
+        var size = winsize()
+        let known = ioctl(2, UInt(TIOCGWINSZ), &size) == 0
+        var master: Int32 = -1, slave: Int32 = -1
+        guard ltod_open_raw_pty(&master, &slave, known ? size.ws_col : 0, known ? size.ws_row : 0) == 0 else { return privatePipe() }
+        return (master, slave)
+    }
+
+    /// The most of the link's stderr kept for the daemon; a link that prints more is passed
+    /// on whole but not recorded for whole-link answers.
+    static let messagesLimit = 1 << 20
+
     /// Waits for `pid`, reading everything it writes to `stdout` meanwhile (a pipe is never
-    /// left full), and calls `tick` about five times a second; nil when a termination signal
-    /// is caught first (see Interrupt).
-    static func collect(_ pid: pid_t, stdout fd: Int32, every tick: (() -> Void)?) -> (ExitStatus, [UInt8])? {
-        var printed: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        var open = true
-        defer { close(fd) }
+    /// left full) and passing on what it writes to `stderr` as it comes, and calls `tick`
+    /// about five times a second. Returns the status, stdout, and stderr (nil beyond
+    /// `messagesLimit`); nil when a termination signal is caught first (see Interrupt).
+    static func collect(_ pid: pid_t, stdout: Int32, stderr: Int32, every tick: (() -> Void)?) -> (ExitStatus, [UInt8], [UInt8]?)? {
+        var out = PipeReader(fd: stdout), err = PipeReader(fd: stderr, forwardTo: 2)
+        defer {
+            close(stdout)
+            close(stderr)
+        }
         while Interrupt.signal == nil {
             var status: Int32 = 0
             let exited = waitpid(pid, &status, WNOHANG)
             if exited == pid || (exited < 0 && errno != EINTR) {
-                // Its output is all in the pipe; whatever else holds the pipe is not waited for.
-                while open, readable(fd, timeout: 0) { open = readChunk(fd, into: &printed, chunk: &chunk) }
-                guard exited == pid else { return Interrupt.wait(for: pid).map { ($0, printed) } }
-                return (ExitStatus(waitStatus: status), printed)
+                // Its output is all in the pipes; whatever else holds them is not waited for.
+                while out.readReady(timeout: 0) || err.readReady(timeout: 0) {}
+                let messages = err.bytes.count <= messagesLimit ? err.bytes : nil
+                guard exited == pid else { return Interrupt.wait(for: pid).map { ($0, out.bytes, messages) } }
+                return (ExitStatus(waitStatus: status), out.bytes, messages)
             }
-            if open, readable(fd, timeout: 200) { open = readChunk(fd, into: &printed, chunk: &chunk) } else if !open { usleep(20_000) }
+            PipeReader.wait([out, err], timeout: 200)
+            while out.readReady(timeout: 0) || err.readReady(timeout: 0) {}
+            if !out.open && !err.open { usleep(20_000) }
             tick?()
         }
         return nil
     }
 
-    private static func readable(_ fd: Int32, timeout milliseconds: Int32) -> Bool {
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&entry, 1, milliseconds) > 0
-    }
-
     /// Appends one read's bytes; false at the end of the stream or on an error.
-    private static func readChunk(_ fd: Int32, into printed: inout [UInt8], chunk: inout [UInt8]) -> Bool {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { return true }
-        guard n > 0 else { return false }
-        printed += chunk[0..<n]
-        return true
-    }
-
     /// lto-wrapper's output with ltod's finished-object lists replaced by the objects they
     /// name; the lists are deleted. A list that cannot be read fails the link (the linker
     /// would otherwise be handed a text file as an object).
@@ -212,5 +229,44 @@ enum Wrapper {
             fail("\(driver) names ltod's own lto-wrapper as its lto-wrapper; remove ltod's directory from GCC_EXEC_PREFIX")
         }
         return answer
+    }
+}
+
+/// One output of the real lto-wrapper being read: what it holds so far, passed on to
+/// `forwardTo` as it comes when set. A pseudo-terminal's master reads EIO once every writer
+/// has closed; that, like end of file, closes it.
+private struct PipeReader {
+    let fd: Int32
+    var forwardTo: Int32?
+    var bytes: [UInt8] = []
+    var open = true
+
+    init(fd: Int32, forwardTo: Int32? = nil) {
+        self.fd = fd
+        self.forwardTo = forwardTo
+    }
+
+    /// Reads one chunk if one is ready within `timeout` ms; false when nothing was read.
+    mutating func readReady(timeout: Int32) -> Bool {
+        guard open else { return false }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&entry, 1, timeout) > 0 else { return false }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { return true }
+        guard n > 0 else {
+            open = false
+            return false
+        }
+        if let forwardTo { writeAll(forwardTo, Array(chunk[0..<n])) }
+        if bytes.count <= Wrapper.messagesLimit || forwardTo == nil { bytes += chunk[0..<n] }
+        return true
+    }
+
+    /// Waits up to `timeout` ms until one of `readers` has something to read.
+    static func wait(_ readers: [PipeReader], timeout: Int32) {
+        var entries = readers.filter(\.open).map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+        guard !entries.isEmpty else { return }
+        _ = poll(&entries, nfds_t(entries.count), timeout)
     }
 }

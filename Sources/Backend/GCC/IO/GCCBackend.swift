@@ -147,7 +147,7 @@ public final class GCCBackend: LinkBackend {
         return result.output
     }
 
-    public func closeSession(_ id: String, exitStatus: Int32, printed: [UInt8]) -> String? {
+    public func closeSession(_ id: String, exitStatus: Int32, printed: [UInt8], messages: [UInt8]?) -> String? {
         guard let closed = sessions.close(id) else { return nil }
         let session = closed.session
         // An interrupted link: its shim went away (-1) or a signal ended it (128 + signal).
@@ -158,7 +158,7 @@ public final class GCCBackend: LinkBackend {
             r.exitStatus = exitStatus
             return r
         }
-        if exitStatus == 0 && !interrupted { wholeLinks.record(session, printed: printed) }
+        if exitStatus == 0 && !interrupted, let messages { wholeLinks.record(session, printed: printed, messages: messages) }
         context.log.info("link finished", metadata: [
             "target": "\(session.target)", "status": "\(exitStatus)",
             "reused": "\(record.outcomes.filter { $0.kind == .reused }.count)",

@@ -79,10 +79,11 @@ struct WholeLinks: Sendable {
         return (JobOutput(exitStatus: 0, stdout: stdout, stderr: hit.info.diagnostics?.stderr ?? []), objects)
     }
 
-    /// Records a link that lto-wrapper finished with status 0 after printing `printed`, when
+    /// Records a link that lto-wrapper finished with status 0 after printing `printed` on
+    /// stdout and the link `messages` on stderr (lto-wrapper's own warnings among them), when
     /// ltod saw all it did: WPA answered with finished objects (or the single step of a
     /// `-flto-partition=none` link), no job refused or failed, nothing printed on stdout.
-    func record(_ session: GCCLinkSession, printed: [UInt8]) {
+    func record(_ session: GCCLinkSession, printed: [UInt8], messages: [UInt8]) {
         let r = session.snapshot
         guard let key = r.detail.linkKey, let wrapper = r.detail.wrapper,
               r.detail.stages.answeredWPA || r.detail.stages.singleSteps > 0, r.detail.stages.ltransRequests == 0,
@@ -99,7 +100,7 @@ struct WholeLinks: Sendable {
             objects.append(LinkAnswer.Object(key: entry, suffix: suffix))
         }
         guard !objects.isEmpty else { return }
-        let stderr = r.detail.printed.stderr
+        let stderr = messages
         let job = DriverJob(driver: wrapper.env("COLLECT_GCC") ?? "", invocation: wrapper)
         let diagnostics = stderr.isEmpty ? nil : EntryDiagnostics(stdout: [], stderr: stderr, exitStatus: 0, context: job.diagnosticsContext(of: stderr))
         let recordFile = context.scratch.newPath("link")

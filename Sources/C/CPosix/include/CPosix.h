@@ -11,6 +11,10 @@ int ltod_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *dir);
 /// Closes every descriptor from `low` up in the child.
 int ltod_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int low);
 int ltod_pipe_cloexec(int fds[2]);
+/* A pseudo-terminal pair in raw mode (no line-ending translation), both ends close-on-exec,
+   the slave not made a controlling terminal; with columns and rows above 0, of that size.
+   Returns 0, or -1 with errno set. */
+int ltod_open_raw_pty(int *master, int *slave, unsigned short columns, unsigned short rows);
 /// accept4 with SOCK_CLOEXEC, so spawned children never inherit a client connection.
 int ltod_accept_cloexec(int listen_fd);
 /// Clones src into dst (same filesystem, reflink-capable); returns 0 or -1 with errno.
