@@ -32,7 +32,8 @@ struct Linker: Sendable {
     /// files that plain gcc writes to /tmp anyway; the binary is the one without it.
     func savingTemps() throws -> (seconds: Double, ltrans: [String]) {
         let prefix = Self.savedTemps + "."
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasPrefix(prefix) {
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory)
+        where name.hasPrefix(prefix) || name.hasSuffix(".debug.temp.o") {
             try FileManager.default.removeItem(atPath: directory + "/" + name)
         }
         let seconds = try runner.timed(["gcc"] + flags + [Self.ltodPartitioning, "-save-temps", "-o", Self.savedTemps] + objects + libraries,
@@ -51,22 +52,31 @@ struct Linker: Sendable {
         return numbered.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    /// The final link alone: gcc (collect2, ld) on the given LTRANS objects without LTO.
+    /// With `-g`, the early debug objects lto-wrapper extracted beside the inputs in the last
+    /// `-save-temps` link (`INPUT.debug.temp.o`): they define the units the LTRANS objects'
+    /// debug information refers to, and lto-wrapper hands them to the linker too.
+    var debugObjects: [String] {
+        objects.map { directory + "/" + $0 + ".debug.temp.o" }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The final link alone: gcc (collect2, ld) on the given LTRANS objects (and the debug
+    /// objects) without LTO.
     func finalLinkOnly(_ ltransObjects: [String]) throws -> Double {
         let codegen = flags.filter { !$0.hasPrefix("-flto") }
-        return try runner.timed(["gcc"] + codegen + ["-o", "app.ld"] + ltransObjects + libraries, in: directory)
+        return try runner.timed(["gcc"] + codegen + ["-o", "app.ld"] + ltransObjects + debugObjects + libraries, in: directory)
     }
 
     /// The link of an LTO program with nothing to compile: `gcc -flto` with an lto-wrapper
-    /// that prints the given LTRANS objects at once (hard links, made anew for each run, as
+    /// that prints the given LTRANS objects (and the debug objects) at once (hard links, made anew for each run, as
     /// the linker plugin removes them), so the linker plugin still reads every input's
     /// symbols. No answer to a link can be faster; the gap to the final ld is the plugin's.
     func ltoFloor(_ ltransObjects: [String], scratch: String) throws -> Double {
         let objects = scratch + "/objects"
         try? FileManager.default.removeItem(atPath: scratch)
         try FileManager.default.createDirectory(atPath: objects, withIntermediateDirectories: true)
-        let listed = ltransObjects.map { objects + "/" + URL(fileURLWithPath: $0).lastPathComponent }
-        for (from, to) in zip(ltransObjects, listed) { try FileManager.default.linkItem(atPath: from, toPath: to) }
+        let printed = ltransObjects + debugObjects
+        let listed = printed.map { objects + "/" + URL(fileURLWithPath: $0).lastPathComponent }
+        for (from, to) in zip(printed, listed) { try FileManager.default.linkItem(atPath: from, toPath: to) }
         try Data(listed.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: scratch + "/list"))
         try Data("#!/bin/sh\nexec cat '\(scratch)/list'\n".utf8).write(to: URL(fileURLWithPath: scratch + "/lto-wrapper"))
         chmod(scratch + "/lto-wrapper", 0o755)

@@ -16,7 +16,7 @@ public struct PartitionOutcome: Sendable {
     public let kind: Kind
     /// Build time (for a reused partition: the recorded build time it saved).
     public let seconds: Double
-    /// For uncached jobs, why; for rebuilt ones, how (e.g. built ahead of the request); for
+    /// For uncached jobs, why; for rebuilt ones, how (e.g. not stored, and why); for
     /// reused ones, why a cached entry built from other bytes applied.
     public let note: String?
 
