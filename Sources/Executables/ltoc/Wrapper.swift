@@ -151,7 +151,6 @@ enum Wrapper {
         return nil
     }
 
-    /// Appends one read's bytes; false at the end of the stream or on an error.
     /// lto-wrapper's output with ltod's finished-object lists replaced by the objects they
     /// name; the lists are deleted. A list that cannot be read fails the link (the linker
     /// would otherwise be handed a text file as an object).
