@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "fuzz-object", dependencies: ["LTOGCC", "LTOObject"], path: "Tests/Fuzz/Object", swiftSettings: strict),
         .executableTarget(
-            name: "cache-stress", dependencies: ["LTOHash", "LTOLocalStorage", "LTOStorage"], path: "Tests/CacheStress",
+            name: "cache-stress", dependencies: ["LTOHash", "LTOLocalStorage", "LTOStorage", "LTOTestSupport"], path: "Tests/CacheStress",
             swiftSettings: strict),
         .testTarget(name: "LTOHashTests", dependencies: ["LTOHash"], swiftSettings: strict),
         .testTarget(name: "LTOSystemTests", dependencies: ["LTOSystem", "LTOTestSupport"], swiftSettings: strict),

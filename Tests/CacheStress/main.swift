@@ -14,21 +14,10 @@ import Glibc
 import LTOLocalStorage
 import LTOStorage
 import LTOHash
-
-/// SplitMix64: a tiny deterministic generator, good enough for test content.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import LTOTestSupport
 
 func content(index: Int, seed: UInt64) -> [UInt8] {
-    var random = SplitMix64(state: (index.isMultiple(of: 2) ? 0 : seed) &* 1_000_003 &+ UInt64(index))
+    var random = SeededRandom(seed: (index.isMultiple(of: 2) ? 0 : seed) &* 1_000_003 &+ UInt64(index))
     let r = Int(random.next() % 1_000_000)
     let size = r.isMultiple(of: 3) ? r % 65_537 : 65_537 + r % 234_464
     var bytes: [UInt8] = []
@@ -92,7 +81,7 @@ let destination = scratch + "/retrieved.o"
 do {
     // The old inline threshold, so that a third of the entries still live inside the index.
     let store = try SQLiteStore(directory: cacheDirectory, limits: CacheLimits(inlineThreshold: 64 << 10))
-    var random = SplitMix64(state: seed)
+    var random = SeededRandom(seed: seed)
     for index in 0..<count {
         let bytes = content(index: index, seed: seed)
         writeFile(source, bytes)
