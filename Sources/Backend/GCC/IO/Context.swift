@@ -61,23 +61,10 @@ struct GCCLinkDetail: Sendable {
     var wrapper: Invocation?
     /// The key of the whole link, when it may be answered whole next time (`WholeLinks`).
     var linkKey: Digest?
-    /// What the driver jobs ltod answered printed, in the order it answered them.
-    var printed = PrintedOutput()
     /// The finished objects ltod placed, by path, with the cache key each is kept under.
     var finished: [String: Digest] = [:]
     /// How lto-wrapper's stages went, for deciding whether the link can be recorded whole.
     var stages = StageRecord()
-}
-
-/// What the jobs of a link printed through ltod.
-struct PrintedOutput: Sendable {
-    var stdout: [UInt8] = []
-    var stderr: [UInt8] = []
-
-    mutating func append(_ output: JobOutput) {
-        stdout += output.stdout
-        stderr += output.stderr
-    }
 }
 
 /// Which of lto-wrapper's stages reached ltod in a link, and how they ended.
@@ -88,7 +75,7 @@ struct StageRecord: Sendable {
     var singleSteps = 0
     /// lto-wrapper asked for LTRANS jobs itself.
     var ltransRequests = 0
-    /// A job failed or was refused (the shim then ran it without ltod).
+    /// A job failed, printed on stdout, or was refused (the shim then ran it without ltod).
     var incomplete = false
 }
 

@@ -120,10 +120,9 @@ public final class GCCBackend: LinkBackend {
             case .ltrans(let ltransCommand): output = try ltrans.run(ltransCommand, job: job, session: session)
             case .other: output = try singleStep(job, session: session)
             }
-            session.withRecord { r in
-                r.detail.printed.append(output)
-                if output.exitStatus != 0 { r.detail.stages.incomplete = true }
-            }
+            // A job that failed, or printed on stdout (which an answer could not replay), makes
+            // the link unrecordable.
+            if output.exitStatus != 0 || !output.stdout.isEmpty { session.withRecord { $0.detail.stages.incomplete = true } }
             return .finished(output)
         } catch {
             session.withRecord { $0.detail.stages.incomplete = true }

@@ -87,7 +87,7 @@ struct WholeLinks: Sendable {
         let r = session.snapshot
         guard let key = r.detail.linkKey, let wrapper = r.detail.wrapper,
               r.detail.stages.answeredWPA || r.detail.stages.singleSteps > 0, r.detail.stages.ltransRequests == 0,
-              !r.detail.stages.incomplete, r.detail.printed.stdout.isEmpty,
+              !r.detail.stages.incomplete,
               let text = String(validating: printed, as: UTF8.self) else { return }
         var objects: [LinkAnswer.Object] = []
         for line in text.split(separator: "\n") {
