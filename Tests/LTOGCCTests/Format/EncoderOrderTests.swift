@@ -69,34 +69,18 @@ private struct SwapRun {
         let dir = try TemporaryDirectory()
         let objects = try [("f", functionsFile), ("v", variablesFile), ("m", mainFile)].map { try dir.compile($0.0, $0.1, flags: options) }
         let link = try SavedPartitions(linking: objects, in: dir.path, flags: ["-O2"] + options)
-        let found = try link.partitions.filter { try Self.definedSymbols($0.ltransOutput, in: dir) == swap.symbols }
+        let found = try link.partitions.filter { try definedSymbols($0.ltransOutput, in: dir) == swap.symbols }
         let partition = try #require(found.first, "no partition defines exactly \(swap.symbols)")
         let exchanged = try exchangingTheTwoRecords(of: partition.bytes, kind: swap.kind)
         self.dir = dir
         saved = partition.ltransOutput
-        original = try Self.ltrans(partition.bytes, options: options, in: dir, name: "original")
-        swapped = try Self.ltrans(exchanged, options: options, in: dir, name: "swapped")
+        original = try runLTRANS(partition.bytes, linkOptions: options, in: dir, name: "original")
+        swapped = try runLTRANS(exchanged, linkOptions: options, in: dir, name: "swapped")
     }
 
     /// The defined symbols of `object` by increasing address (`nm -n`).
     func definitionOrder(of object: [UInt8]) throws -> [String] {
-        try Self.definedSymbols(object, in: dir, sortedBy: "-n")
-    }
-
-    private static func definedSymbols(_ object: [UInt8], in dir: TemporaryDirectory, sortedBy order: String = "-p") throws -> [String] {
-        try dir.write("symbols.o", bytes: object)
-        let out = try Shell.check(["nm", "--defined-only", order, "symbols.o"], cwd: dir.path).stdout
-        let names = out.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
-        return order == "-p" ? names.sorted() : names
-    }
-
-    /// LTRANS as lto-wrapper runs it for these links (docs/LTRANS-FACTS.md, section 5).
-    private static func ltrans(_ partition: [UInt8], options: [String], in dir: TemporaryDirectory, name: String) throws -> [UInt8] {
-        try dir.write(name + ".ltrans0.o", bytes: partition)
-        try dir.run("gcc", ["-xlto", "-c", "-fno-openmp", "-fno-openacc", "-fPIC", "-fcf-protection=none", "-mtune=generic",
-                            "-march=x86-64", "-O2", "-O2", "-flto-partition=1to1"] + options
-                    + ["-dumpdir", name + ".", "-dumpbase", "./\(name).ltrans0.ltrans", "-fltrans", "-o", name + ".out", name + ".ltrans0.o"])
-        return try dir.bytes(name + ".out")
+        try definedSymbols(object, in: dir, sortedBy: "-n")
     }
 }
 
@@ -108,7 +92,7 @@ private func exchangingTheTwoRecords(of partition: [UInt8], kind: SymbolRecord.K
     let table = try #require(elf.sections.first { $0.name.hasPrefix(".gnu.lto_.symbol_nodes") })
     let stream = Array(partition[(table.offset + 4)..<(table.offset + table.size)])
     let records = try stream.withUnsafeBytes { try SymbolTableStream(bytes: $0).records() }
-    try #require(records.count == 2 && records.allSatisfy { $0.kind == kind && $0.references.allSatisfy { $0 == -1 } && $0.backReferences.isEmpty },
+    try #require(records.count == 2 && records.allSatisfy { $0.kind == kind && $0.references.allSatisfy { $0.value == -1 } && $0.backReferences.isEmpty },
                  "expected two records of \(kind) that refer to no symbol, and no edge")
     // A node record starts with its one-byte tag, right before its order; the stream ends with a 0 tag.
     let first = records[0].order!.range.lowerBound - 1, second = records[1].order!.range.lowerBound - 1, end = stream.count - 1
@@ -129,13 +113,4 @@ private func requireNoIndexReferences(_ elf: ELFFile, _ partition: [UInt8], kind
     }
     let ipcp = try mainStream(of: ".gnu.lto_.ipcp_trans", headerWords: 3, in: elf, partition)
     try #require(ipcp == (kind == .function ? [2, 0, 0, 0, 0, 1, 0, 0, 0, 0] : [0, 0]), "ipcp_trans: \(ipcp)")
-}
-
-/// The main stream of the section named `prefix`: after a simple header (one int32, the main
-/// stream's size) or a function header (three int32, the main stream's size first).
-private func mainStream(of prefix: String, headerWords: Int, in elf: ELFFile, _ partition: [UInt8]) throws -> [UInt8] {
-    let s = try #require(elf.sections.first { $0.name.hasPrefix(prefix) }, "no \(prefix) section")
-    let contents = partition[s.offset..<(s.offset + s.size)]
-    let size = contents.prefix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
-    return Array(contents.dropFirst(4 * headerWords).prefix(size))
 }

@@ -1,6 +1,9 @@
-// LTOGCCTests: reading objects as the GCC backend does, and looking at their function bodies.
+// LTOGCCTests: reading objects as the GCC backend does, looking at their function bodies,
+// and running LTRANS on a partition the way lto-wrapper does.
 import LTOGCC
 import LTOObject
+import LTOTestSupport
+import Testing
 
 /// Reads and summarizes the object file at `path`.
 func readObject(path: String) throws -> ObjectSummary {
@@ -19,3 +22,34 @@ func functionBodyDigests(_ summary: ObjectSummary) -> [String: String] {
     return result
 }
 
+
+/// The symbols `object` defines (`nm --defined-only`): sorted by name with the default "-p",
+/// by increasing address with "-n".
+func definedSymbols(_ object: [UInt8], in dir: TemporaryDirectory, sortedBy order: String = "-p") throws -> [String] {
+    try dir.write("symbols.o", bytes: object)
+    let out = try Shell.check(["nm", "--defined-only", order, "symbols.o"], cwd: dir.path).stdout
+    let names = out.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+    return order == "-p" ? names.sorted() : names
+}
+
+/// LTRANS on `partition` as lto-wrapper runs it for an -O2 link (docs/LTRANS-FACTS.md,
+/// section 5): the options the objects were compiled with that it passes on (such as -g) come
+/// before the link's own. Returns the object LTRANS writes.
+func runLTRANS(_ partition: [UInt8], compileOptions: [String] = [], linkOptions: [String] = [],
+               in dir: TemporaryDirectory, name: String) throws -> [UInt8] {
+    try dir.write(name + ".ltrans0.o", bytes: partition)
+    try dir.run("gcc", ["-xlto", "-c", "-fno-openmp", "-fno-openacc", "-fPIC", "-fcf-protection=none"] + compileOptions
+                + ["-mtune=generic", "-march=x86-64", "-O2", "-O2"] + linkOptions
+                + ["-flto-partition=1to1", "-dumpdir", name + ".", "-dumpbase", "./\(name).ltrans0.ltrans", "-fltrans",
+                   "-o", name + ".out", name + ".ltrans0.o"])
+    return try dir.bytes(name + ".out")
+}
+
+/// The main stream of the section named `prefix`: after a simple header (one int32, the main
+/// stream's size) or a function header (three int32, the main stream's size first).
+func mainStream(of prefix: String, headerWords: Int, in elf: ELFFile, _ partition: [UInt8]) throws -> [UInt8] {
+    let s = try #require(elf.sections.first { $0.name.hasPrefix(prefix) }, "no \(prefix) section")
+    let contents = partition[s.offset..<(s.offset + s.size)]
+    let size = contents.prefix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+    return Array(contents.dropFirst(4 * headerWords).prefix(size))
+}

@@ -97,7 +97,7 @@ struct CanonicalRewrite {
         if let asm = n.section(named: Self.asmName) {
             do throws(SymbolStreamError) {
                 let found = try ToplevelAsmStream(section: asm.contents).orders()
-                fields[asm.index] = found.fields.map { OrderField(range: ($0.range.lowerBound + 8)..<($0.range.upperBound + 8), value: $0.value) }
+                fields[asm.index] = found.fields.map { StreamField(range: ($0.range.lowerBound + 8)..<($0.range.upperBound + 8), value: $0.value) }
             } catch { throw .toplevelAsm(error.description) }
         }
         let all = fields.values.flatMap { $0.map(\.value) }
@@ -121,14 +121,14 @@ struct CanonicalRewrite {
     }
 
     /// The order fields of `.gnu.lto_.symbol_nodes`, offsets counted from the section start.
-    private static func symbolTable(_ section: UnsafeRawBufferPointer) throws(CanonicalizationFailure) -> [OrderField] {
+    private static func symbolTable(_ section: UnsafeRawBufferPointer) throws(CanonicalizationFailure) -> [StreamField] {
         let reader = ByteReader(section)
         guard let size = reader.u32(0).map({ Int(Int32(bitPattern: $0)) }), size >= 0, 4 + size == section.count,
               let stream = reader.slice(4, size)
         else { throw .symbolTable("symbol table header does not match its size") }
         do throws(SymbolStreamError) {
             return try SymbolTableStream(bytes: stream).records().compactMap(\.order).map {
-                OrderField(range: ($0.range.lowerBound + 4)..<($0.range.upperBound + 4), value: $0.value)
+                StreamField(range: ($0.range.lowerBound + 4)..<($0.range.upperBound + 4), value: $0.value)
             }
         } catch { throw .symbolTable(error.description) }
     }
@@ -164,7 +164,7 @@ struct CanonicalRewrite {
 
     /// `contents` with each field re-encoded as the signed LEB128 of its rank, and the main
     /// stream's size (the first field of both sections' headers) updated to match.
-    private static func replacing(_ fields: [OrderField], in contents: UnsafeRawBufferPointer, rank: [Int: Int]) -> [UInt8] {
+    private static func replacing(_ fields: [StreamField], in contents: UnsafeRawBufferPointer, rank: [Int: Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(contents.count)
         var copied = 0

@@ -10,8 +10,9 @@
 // keys the partition by its bytes.
 import LTOObject
 
-/// A symbol's `order` number as it appears in a stream: where, and its value.
-struct OrderField: Sendable {
+/// A number as it appears in a stream, where and its value: a symbol's `order`, or a
+/// reference to a symbol by encoder index.
+struct StreamField: Sendable {
     let range: Range<Int>
     let value: Int
 }
@@ -75,10 +76,11 @@ struct StreamCursor {
         return nil
     }
 
-    /// A reference to another symbol: -1 (none) or a non-negative index.
-    mutating func reference() -> Int? {
+    /// A reference to another symbol, -1 (none) or a non-negative index, and where it lies.
+    mutating func reference() -> StreamField? {
+        let start = position
         guard let value = signed(), value >= -1, value < Int64(Int32.max) else { return nil }
-        return Int(value)
+        return StreamField(range: start..<position, value: Int(value))
     }
 
     /// A NUL-terminated string (streamer_write_data_stream of strlen + 1 bytes); returns its length.
@@ -146,11 +148,15 @@ struct BitpackCursor {
 struct SymbolRecord: Sendable {
     enum Kind: Sendable { case function, variable, edge }
     let kind: Kind
-    let order: OrderField?
-    /// References to other nodes by stream index (-1 for none).
-    let references: [Int]
-    /// For edges and clones: references that must point to nodes already read.
-    let backReferences: [Int]
+    let order: StreamField?
+    /// References to other nodes by encoder index (-1 for none): a function's `inlined_to`,
+    /// a symbol's next in its comdat group.
+    let references: [StreamField]
+    /// For edges and clones: references that must point to nodes already read (a clone's
+    /// origin; an edge's caller and callee).
+    let backReferences: [StreamField]
+    /// Where the record lies in the stream, its tag included.
+    fileprivate(set) var range: Range<Int> = 0..<0
 }
 
 /// Reads a partition's `.gnu.lto_.symbol_nodes` main stream as GCC 12 writes it in WPA.
@@ -227,9 +233,10 @@ struct SymbolTableStream {
         }
         var records: [SymbolRecord] = []
         var p = start
-        while case .record(let record, let next)? = steps[p] {
-            records.append(record)
+        while case .record(var record, let next)? = steps[p] {
             guard let following = next.first(where: { readings[$0] == 1 }) else { break }
+            record.range = p..<following
+            records.append(record)
             p = following
         }
         return records
@@ -247,10 +254,10 @@ struct SymbolTableStream {
         }
     }
 
-    private func order(_ cursor: inout StreamCursor) -> OrderField? {
+    private func order(_ cursor: inout StreamCursor) -> StreamField? {
         let start = cursor.position
         guard let value = cursor.signed(), value >= 0, value < Int64(Int32.max) else { return nil }
-        return OrderField(range: start..<cursor.position, value: Int(value))
+        return StreamField(range: start..<cursor.position, value: Int(value))
     }
 
     /// lto_output_node.
@@ -259,7 +266,7 @@ struct SymbolTableStream {
               c.signed() != nil, let transforms = c.signed(), transforms >= 0, transforms <= c.bytes.count - c.position
         else { return .invalid }
         for _ in 0..<transforms where c.signed() == nil { return .invalid }
-        var references: [Int] = []
+        var references: [StreamField] = []
         if analyzed {
             guard let inlinedTo = c.reference() else { return .invalid }
             references.append(inlinedTo)
@@ -274,7 +281,7 @@ struct SymbolTableStream {
               c.cString() != nil, c.signed() != nil, c.signed() != nil
         else { return .invalid }
         let hasThunk = (flags >> UInt64(Self.hasThunkBit)) & 1 == 1
-        let record = SymbolRecord(kind: .function, order: order, references: references, backReferences: cloneOf >= 0 ? [cloneOf] : [])
+        let record = SymbolRecord(kind: .function, order: order, references: references, backReferences: cloneOf.value >= 0 ? [cloneOf] : [])
         var ends: [Int] = []
         var tail = c
         for priorities in 0...2 {
@@ -297,7 +304,7 @@ struct SymbolTableStream {
         guard let order = order(&c), c.unsigned() != nil, var bits = BitpackCursor(&c),
               bits.take(Self.variableBits, &c) != nil, bits.isExhausted, let comdat = c.cString()
         else { return .invalid }
-        var references: [Int] = []
+        var references: [StreamField] = []
         if comdat > 0 {
             guard let sameGroup = c.reference() else { return .invalid }
             references.append(sameGroup)
@@ -308,10 +315,10 @@ struct SymbolTableStream {
 
     /// lto_output_edge.
     private func edge(_ c: inout StreamCursor, indirect: Bool) -> Step {
-        guard let caller = c.reference(), caller >= 0 else { return .invalid }
+        guard let caller = c.reference(), caller.value >= 0 else { return .invalid }
         var nodes = [caller]
         if !indirect {
-            guard let callee = c.reference(), callee >= 0 else { return .invalid }
+            guard let callee = c.reference(), callee.value >= 0 else { return .invalid }
             nodes.append(callee)
         }
         guard c.profileCount(), var bits = BitpackCursor(&c),
@@ -331,7 +338,7 @@ struct SymbolTableStream {
         var seen = Set<Int>()
         for (index, record) in records.enumerated() {
             let limit = min(index, nodes)
-            guard record.backReferences.allSatisfy({ $0 < limit }), record.references.allSatisfy({ $0 < nodes })
+            guard record.backReferences.allSatisfy({ $0.value < limit }), record.references.allSatisfy({ $0.value < nodes })
             else { throw .malformed("record \(index) refers to a symbol that does not exist") }
             if let order = record.order, !seen.insert(order.value).inserted { throw .malformed("order \(order.value) appears twice") }
         }
@@ -344,19 +351,19 @@ struct ToplevelAsmStream {
     let section: UnsafeRawBufferPointer
 
     /// The offset of the main stream in the section and the orders in it.
-    func orders() throws(SymbolStreamError) -> (mainOffset: Int, mainSize: Int, fields: [OrderField]) {
+    func orders() throws(SymbolStreamError) -> (mainOffset: Int, mainSize: Int, fields: [StreamField]) {
         let reader = ByteReader(section)
         guard let main = reader.u32(0).map({ Int(Int32(bitPattern: $0)) }), let strings = reader.u32(4).map({ Int(Int32(bitPattern: $0)) }),
               main >= 0, strings >= 0, 8 + main + strings == section.count, let stream = reader.slice(8, main)
         else { throw .malformed("toplevel asm header") }
         var cursor = StreamCursor(stream)
-        var fields: [OrderField] = []
+        var fields: [StreamField] = []
         while true {
             guard let reference = cursor.unsigned() else { throw .malformed("toplevel asm stream") }
             if reference == 0 { break }
             let start = cursor.position
             guard let value = cursor.signed(), value >= 0, value < Int64(Int32.max) else { throw .malformed("toplevel asm order") }
-            fields.append(OrderField(range: start..<cursor.position, value: Int(value)))
+            fields.append(StreamField(range: start..<cursor.position, value: Int(value)))
         }
         guard cursor.atEnd else { throw .malformed("toplevel asm stream continues after its end") }
         return (8, main, fields)
