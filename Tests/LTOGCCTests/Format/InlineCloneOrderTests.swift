@@ -103,11 +103,13 @@ private func symbolTable(of partition: [UInt8]) throws -> (stream: Range<Int>, r
     return (stream, records)
 }
 
-/// The partition's inline clones by the node they are inlined into (`inlined_to`), as encoder indices.
+/// The partition's inline clones by the node they are inlined into (`inlined_to`), as encoder
+/// indices. Only analyzed function records (tag 2) carry `inlined_to`, as their first reference.
 private func inlineClones(of partition: [UInt8]) throws -> [Int: [Int]] {
-    let nodes = try symbolTable(of: partition).records.filter { $0.kind != .edge }
+    let (range, records) = try symbolTable(of: partition)
+    let nodes = records.filter { $0.kind != .edge }
     var clones: [Int: [Int]] = [:]
-    for (index, node) in nodes.enumerated() where node.kind == .function {
+    for (index, node) in nodes.enumerated() where partition[range.lowerBound + node.range.lowerBound] == 2 {
         if let inlinedTo = node.references.first?.value, inlinedTo >= 0 { clones[inlinedTo, default: []].append(index) }
     }
     return clones
