@@ -44,7 +44,7 @@ struct EncoderSwapCase: Sendable, CustomTestStringConvertible {
         let run = try SwapRun(swap, options: [])
         #expect(run.original == run.saved, "control: LTRANS run again gives the object of the link")
         #expect(run.swapped != run.original, "the symbol order reaches the object")
-        let before = try run.definitionOrder(of: run.original), after = try run.definitionOrder(of: run.swapped)
+        let before = try run.definitionOrder(of: run.original.bytes), after = try run.definitionOrder(of: run.swapped.bytes)
         #expect(before.count == 2 && after == Array(before.reversed()), "\(before) then \(after)")
     }
 
@@ -61,9 +61,9 @@ struct EncoderSwapCase: Sendable, CustomTestStringConvertible {
 /// One case built, its partition's two records exchanged, and LTRANS run on both partitions.
 private struct SwapRun {
     let dir: TemporaryDirectory
-    let saved: [UInt8]
-    let original: [UInt8]
-    let swapped: [UInt8]
+    let saved: ObjectFile
+    let original: ObjectFile
+    let swapped: ObjectFile
 
     init(_ swap: EncoderSwapCase, options: [String]) throws {
         let dir = try TemporaryDirectory()
@@ -73,7 +73,7 @@ private struct SwapRun {
         let partition = try #require(found.first, "no partition defines exactly \(swap.symbols)")
         let exchanged = try exchangingTheTwoRecords(of: partition.bytes, kind: swap.kind)
         self.dir = dir
-        saved = partition.ltransOutput
+        saved = ObjectFile(bytes: partition.ltransOutput)
         original = try runLTRANS(partition.bytes, linkOptions: options, in: dir, name: "original")
         swapped = try runLTRANS(exchanged, linkOptions: options, in: dir, name: "swapped")
     }

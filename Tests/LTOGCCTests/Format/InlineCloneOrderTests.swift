@@ -35,7 +35,7 @@ private let mainFile = """
         let run = try CloneSwapRun(options: [], pickingClonesOf: .twoFunctionsWithOneCloneEach)
         #expect(run.original == run.saved, "control: LTRANS run again gives the object of the link")
         #expect(run.swapped != run.original, "the order of clones of different functions reaches the object")
-        let before = try run.definitionOrder(of: run.original), after = try run.definitionOrder(of: run.swapped)
+        let before = try run.definitionOrder(of: run.original.bytes), after = try run.definitionOrder(of: run.swapped.bytes)
         let exchanged = before.map { $0 == "f" ? "g" : $0 == "g" ? "f" : $0 }
         #expect(before.contains("f") && before.contains("g") && after == exchanged, "\(before) then \(after)")
     }
@@ -57,11 +57,11 @@ private struct CloneSwapRun {
     enum Pick { case twoFunctionsWithOneCloneEach, oneFunctionWithTwoClones }
 
     let dir: TemporaryDirectory
-    let saved: [UInt8]
-    let originalPartition: [UInt8]
-    let exchangedPartition: [UInt8]
-    let original: [UInt8]
-    let swapped: [UInt8]
+    let saved: ObjectFile
+    let originalPartition: ObjectFile
+    let exchangedPartition: ObjectFile
+    let original: ObjectFile
+    let swapped: ObjectFile
 
     init(options: [String], pickingClonesOf pick: Pick) throws {
         let dir = try TemporaryDirectory()
@@ -73,11 +73,11 @@ private struct CloneSwapRun {
         try #require(try exchangingInlineClones(clones.0, clones.0, of: partition.bytes) == partition.bytes,
                      "rewriting with nothing exchanged reproduces the partition")
         self.dir = dir
-        saved = partition.ltransOutput
-        originalPartition = partition.bytes
-        exchangedPartition = try exchangingInlineClones(clones.0, clones.1, of: partition.bytes)
+        saved = ObjectFile(bytes: partition.ltransOutput)
+        originalPartition = ObjectFile(bytes: partition.bytes)
+        exchangedPartition = ObjectFile(bytes: try exchangingInlineClones(clones.0, clones.1, of: partition.bytes))
         original = try runLTRANS(partition.bytes, compileOptions: options, linkOptions: options, in: dir, name: "original")
-        swapped = try runLTRANS(exchangedPartition, compileOptions: options, linkOptions: options, in: dir, name: "swapped")
+        swapped = try runLTRANS(exchangedPartition.bytes, compileOptions: options, linkOptions: options, in: dir, name: "swapped")
     }
 
     /// Two clones: of two functions that have one each, or the two of the function that has two.

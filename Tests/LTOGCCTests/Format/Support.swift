@@ -1,6 +1,7 @@
 // LTOGCCTests: reading objects as the GCC backend does, looking at their function bodies,
 // and running LTRANS on a partition the way lto-wrapper does.
 import LTOGCC
+import LTOHash
 import LTOObject
 import LTOTestSupport
 import Testing
@@ -32,17 +33,23 @@ func definedSymbols(_ object: [UInt8], in dir: TemporaryDirectory, sortedBy orde
     return order == "-p" ? names.sorted() : names
 }
 
+/// An object file compared by its bytes; a failed expectation shows its size and digest.
+struct ObjectFile: Equatable, CustomStringConvertible {
+    let bytes: [UInt8]
+    var description: String { "\(bytes.count) bytes, digest \(Digest.of(bytes))" }
+}
+
 /// LTRANS on `partition` as lto-wrapper runs it for an -O2 link (docs/LTRANS-FACTS.md,
 /// section 5): the options the objects were compiled with that it passes on (such as -g) come
 /// before the link's own. Returns the object LTRANS writes.
 func runLTRANS(_ partition: [UInt8], compileOptions: [String] = [], linkOptions: [String] = [],
-               in dir: TemporaryDirectory, name: String) throws -> [UInt8] {
+               in dir: TemporaryDirectory, name: String) throws -> ObjectFile {
     try dir.write(name + ".ltrans0.o", bytes: partition)
     try dir.run("gcc", ["-xlto", "-c", "-fno-openmp", "-fno-openacc", "-fPIC", "-fcf-protection=none"] + compileOptions
                 + ["-mtune=generic", "-march=x86-64", "-O2", "-O2"] + linkOptions
                 + ["-flto-partition=1to1", "-dumpdir", name + ".", "-dumpbase", "./\(name).ltrans0.ltrans", "-fltrans",
                    "-o", name + ".out", name + ".ltrans0.o"])
-    return try dir.bytes(name + ".out")
+    return ObjectFile(bytes: try dir.bytes(name + ".out"))
 }
 
 /// The main stream of the section named `prefix`: after a simple header (one int32, the main
