@@ -70,8 +70,8 @@ private struct CloneSwapRun {
         let found = try link.partitions.filter { try definedSymbols($0.ltransOutput, in: dir) == ["f", "g", "run", "s"] }
         let partition = try #require(found.first, "no partition defines exactly f, g, run and s")
         let clones = try Self.pick(pick, from: inlineClones(of: partition.bytes))
-        try #require(try exchangingInlineClones(clones.0, clones.0, of: partition.bytes) == partition.bytes,
-                     "rewriting with nothing exchanged reproduces the partition")
+        let rewritten = ObjectFile(bytes: try exchangingInlineClones(clones.0, clones.0, of: partition.bytes))
+        try #require(rewritten == ObjectFile(bytes: partition.bytes), "rewriting with nothing exchanged reproduces the partition")
         self.dir = dir
         saved = ObjectFile(bytes: partition.ltransOutput)
         originalPartition = ObjectFile(bytes: partition.bytes)
