@@ -89,17 +89,16 @@ private struct SwapRun {
 private func exchangingTheTwoRecords(of partition: [UInt8], kind: SymbolRecord.Kind) throws -> [UInt8] {
     let elf = try ELFFile(bytes: partition, path: "partition")
     try requireNoIndexReferences(elf, partition, kind: kind)
-    let table = try #require(elf.sections.first { $0.name.hasPrefix(".gnu.lto_.symbol_nodes") })
-    let stream = Array(partition[(table.offset + 4)..<(table.offset + table.size)])
-    let records = try stream.withUnsafeBytes { try SymbolTableStream(bytes: $0).records() }
+    let (range, records) = try symbolTable(of: partition)
+    let stream = Array(partition[range])
     try #require(records.count == 2 && records.allSatisfy { $0.kind == kind && $0.references.allSatisfy { $0.value == -1 } && $0.backReferences.isEmpty },
                  "expected two records of \(kind) that refer to no symbol, and no edge")
-    // A node record starts with its one-byte tag, right before its order; the stream ends with a 0 tag.
-    let first = records[0].order!.range.lowerBound - 1, second = records[1].order!.range.lowerBound - 1, end = stream.count - 1
-    try #require(stream[end] == 0)
-    let exchanged = stream[..<first] + stream[second..<end] + stream[first..<second] + stream[end...]
+    // The two records follow each other; the stream ends with a 0 tag.
+    let first = records[0].range, second = records[1].range, end = stream.count - 1
+    try #require(stream[end] == 0 && first.upperBound == second.lowerBound && second.upperBound == end)
+    let exchanged = stream[..<first.lowerBound] + stream[second] + stream[first] + stream[end...]
     var result = partition
-    result.replaceSubrange((table.offset + 4)..<(table.offset + table.size), with: exchanged)
+    result.replaceSubrange(range, with: exchanged)
     return result
 }
 
@@ -108,9 +107,7 @@ private func exchangingTheTwoRecords(of partition: [UInt8], kind: SymbolRecord.K
 /// `.reference` hold no record, and `.ipcp_trans` holds one empty record per function
 /// (docs/LTO-STREAMS.md, "Encoder indices").
 private func requireNoIndexReferences(_ elf: ELFFile, _ partition: [UInt8], kind: SymbolRecord.Kind) throws {
-    for (section, words) in [(".gnu.lto_.refs", 1), (".gnu.lto_.reference", 1), (".gnu.lto_.cgraphopt", 3), (".gnu.lto_.ipa_modref", 3)] {
-        try #require(try mainStream(of: section, headerWords: words, in: elf, partition).first == 0, "\(section) holds records")
-    }
-    let ipcp = try mainStream(of: ".gnu.lto_.ipcp_trans", headerWords: 3, in: elf, partition)
+    try requireNoRecords(in: [".gnu.lto_.refs", ".gnu.lto_.reference", ".gnu.lto_.cgraphopt", ".gnu.lto_.ipa_modref"], elf, partition)
+    let ipcp = try mainStream(of: ".gnu.lto_.ipcp_trans", in: elf, partition)
     try #require(ipcp == (kind == .function ? [2, 0, 0, 0, 0, 1, 0, 0, 0, 0] : [0, 0]), "ipcp_trans: \(ipcp)")
 }

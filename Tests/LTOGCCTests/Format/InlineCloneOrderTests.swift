@@ -94,15 +94,6 @@ private struct CloneSwapRun {
     }
 }
 
-/// The symbol table of `partition`: where its stream lies in the file, and its records.
-private func symbolTable(of partition: [UInt8]) throws -> (stream: Range<Int>, records: [SymbolRecord]) {
-    let elf = try ELFFile(bytes: partition, path: "partition")
-    let table = try #require(elf.sections.first { $0.name.hasPrefix(".gnu.lto_.symbol_nodes") })
-    let stream = (table.offset + 4)..<(table.offset + table.size)
-    let records = try Array(partition[stream]).withUnsafeBytes { try SymbolTableStream(bytes: $0).records() }
-    return (stream, records)
-}
-
 /// The partition's inline clones by the node they are inlined into (`inlined_to`), as encoder
 /// indices. Only analyzed function records (tag 2) carry `inlined_to`, as their first reference.
 private func inlineClones(of partition: [UInt8]) throws -> [Int: [Int]] {
@@ -143,22 +134,10 @@ private func rewriting(_ record: SymbolRecord, in stream: [UInt8], _ renumber: (
     var position = record.range.lowerBound
     for field in (record.references + record.backReferences).sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
         out += stream[position..<field.range.lowerBound]
-        out += signedLEB128(field.value < 0 ? field.value : renumber(field.value))
+        out += signedLEB128(Int64(field.value < 0 ? field.value : renumber(field.value)))
         position = field.range.upperBound
     }
     return out + stream[position..<record.range.upperBound]
-}
-
-/// streamer_write_hwi's encoding.
-private func signedLEB128(_ value: Int) -> [UInt8] {
-    var value = value
-    var out: [UInt8] = []
-    while true {
-        let byte = UInt8(value & 0x7f)
-        value >>= 7
-        if (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0) { return out + [byte] }
-        out.append(byte | 0x80)
-    }
 }
 
 /// Requires that no stream but the symbol table can tell the nodes `clones` apart: `.refs`,
@@ -167,11 +146,9 @@ private func signedLEB128(_ value: Int) -> [UInt8] {
 /// (docs/LTO-STREAMS.md, "Encoder indices").
 private func requireEmptySummaries(_ partition: [UInt8], for clones: [Int]) throws {
     let elf = try ELFFile(bytes: partition, path: "partition")
-    for (section, words) in [(".gnu.lto_.refs", 1), (".gnu.lto_.reference", 1), (".gnu.lto_.ipa_modref", 3)] {
-        try #require(try mainStream(of: section, headerWords: words, in: elf, partition).first == 0, "\(section) holds records")
-    }
+    try requireNoRecords(in: [".gnu.lto_.refs", ".gnu.lto_.reference", ".gnu.lto_.ipa_modref"], elf, partition)
     for (section, zeros, terminator) in [(".gnu.lto_.cgraphopt", 2, false), (".gnu.lto_.ipcp_trans", 3, true)] {
-        let main = try mainStream(of: section, headerWords: 3, in: elf, partition)
+        let main = try mainStream(of: section, in: elf, partition)
         let count = Int(main.first ?? 0)
         let records = main.dropFirst().prefix(count * (1 + zeros))
         let indices = stride(from: records.startIndex, to: records.endIndex, by: 1 + zeros).map { Int(records[$0]) }

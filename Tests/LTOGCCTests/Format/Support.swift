@@ -1,6 +1,6 @@
 // LTOGCCTests: reading objects as the GCC backend does, looking at their function bodies,
 // and running LTRANS on a partition the way lto-wrapper does.
-import LTOGCC
+@testable import LTOGCC
 import LTOHash
 import LTOObject
 import LTOTestSupport
@@ -52,11 +52,29 @@ func runLTRANS(_ partition: [UInt8], compileOptions: [String] = [], linkOptions:
     return ObjectFile(bytes: try dir.bytes(name + ".out"))
 }
 
+/// The symbol table of `partition`: where its stream lies in the file, and its records.
+func symbolTable(of partition: [UInt8]) throws -> (stream: Range<Int>, records: [SymbolRecord]) {
+    let elf = try ELFFile(bytes: partition, path: "partition")
+    let table = try #require(elf.sections.first { $0.name.hasPrefix(".gnu.lto_.symbol_nodes") })
+    let stream = (table.offset + 4)..<(table.offset + table.size)
+    let records = try Array(partition[stream]).withUnsafeBytes { try SymbolTableStream(bytes: $0).records() }
+    return (stream, records)
+}
+
 /// The main stream of the section named `prefix`: after a simple header (one int32, the main
-/// stream's size) or a function header (three int32, the main stream's size first).
-func mainStream(of prefix: String, headerWords: Int, in elf: ELFFile, _ partition: [UInt8]) throws -> [UInt8] {
+/// stream's size) for the symbol table, `.refs` and `.reference`, else a function header (three
+/// int32, the main stream's size first; docs/LTO-STREAMS.md, "Encoder indices").
+func mainStream(of prefix: String, in elf: ELFFile, _ partition: [UInt8]) throws -> [UInt8] {
+    let simpleHeader = [".gnu.lto_.symbol_nodes", ".gnu.lto_.refs", ".gnu.lto_.reference"].contains(prefix)
     let s = try #require(elf.sections.first { $0.name.hasPrefix(prefix) }, "no \(prefix) section")
     let contents = partition[s.offset..<(s.offset + s.size)]
     let size = contents.prefix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
-    return Array(contents.dropFirst(4 * headerWords).prefix(size))
+    return Array(contents.dropFirst(simpleHeader ? 4 : 12).prefix(size))
+}
+
+/// Requires that each of `sections` holds no record: its main stream starts with a count of 0.
+func requireNoRecords(in sections: [String], _ elf: ELFFile, _ partition: [UInt8]) throws {
+    for section in sections {
+        try #require(try mainStream(of: section, in: elf, partition).first == 0, "\(section) holds records")
+    }
 }
